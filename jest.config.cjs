@@ -1,0 +1,55 @@
+// Three tiers, selected by file suffix (see DESIGN.md "Tests by tier").
+// @swc/jest compiles TypeScript and the ESM-only @nestjs and @nats-io packages to CommonJS for Jest.
+const swc = [
+  '@swc/jest',
+  {
+    jsc: {
+      parser: { syntax: 'typescript', decorators: true },
+      transform: { legacyDecorator: true, decoratorMetadata: true },
+      target: 'es2022',
+      keepClassNames: true,
+    },
+    module: { type: 'commonjs' },
+  },
+];
+
+const workspaces = {
+  contracts: 'libs/contracts',
+  execution: 'libs/execution',
+  bus: 'libs/bus',
+  client: 'libs/client',
+  orchestrator: 'services/orchestrator',
+  dispatcher: 'services/dispatcher',
+  results: 'services/results',
+  cli: 'apps/cli',
+};
+
+const moduleNameMapper = {
+  '^(\\.{1,2}/.*)\\.js$': '$1',
+  ...Object.fromEntries(
+    Object.entries(workspaces).map(([name, dir]) => [
+      `^@orchestra/${name}$`,
+      `<rootDir>/${dir}/src/index.ts`,
+    ]),
+  ),
+};
+
+const project = (displayName, suffix, extra = {}) => ({
+  displayName,
+  testEnvironment: 'node',
+  rootDir: __dirname,
+  roots: ['<rootDir>/libs', '<rootDir>/services', '<rootDir>/apps', '<rootDir>/test'],
+  testMatch: [`**/*.${suffix}.spec.ts`],
+  transform: { '^.+\\.(t|j|mj)s$': swc },
+  transformIgnorePatterns: ['/node_modules/(?!(@nestjs|@nats-io|uuid)/)'],
+  moduleNameMapper,
+  ...extra,
+});
+
+module.exports = {
+  projects: [
+    project('unit', 'unit'),
+    project('int', 'int', { testTimeout: 60_000 }),
+    project('e2e', 'e2e', { testTimeout: 180_000 }),
+  ],
+};

@@ -1,0 +1,27 @@
+import { z } from 'zod';
+import { ExecutionId } from './ids.js';
+
+/**
+ * Commands: what a producer asks Orchestra to do (`orchestra.cmd.*`). The plan is carried as
+ * an unvalidated JSON value so that a wrong plan still yields a command we can answer with a
+ * rejection naming every problem, rather than an unreadable message.
+ */
+export const ExecutePlan = z.strictObject({
+  type: z.literal('ExecutePlan').default('ExecutePlan'),
+  plan: z.unknown().refine((value) => value !== undefined, 'plan is required'),
+  execution_id: ExecutionId.optional(),
+});
+export type ExecutePlan = z.infer<typeof ExecutePlan>;
+
+export const CancelExecution = z.strictObject({
+  type: z.literal('CancelExecution').default('CancelExecution'),
+  execution_id: ExecutionId,
+  reason: z.string().max(1024).optional(),
+});
+export type CancelExecution = z.infer<typeof CancelExecution>;
+
+export const Command = z.discriminatedUnion('type', [
+  ExecutePlan.extend({ type: z.literal('ExecutePlan') }),
+  CancelExecution.extend({ type: z.literal('CancelExecution') }),
+]);
+export type Command = z.infer<typeof Command>;

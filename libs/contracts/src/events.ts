@@ -1,0 +1,171 @@
+import { z } from 'zod';
+import { ExecutionId, Identifier, PluginName } from './ids.js';
+import { JsonObject, JsonValue, Plan } from './plan.js';
+
+/**
+ * Every event of one execution (`orchestra.events.<execution_id>`), in the order they are
+ * appended. `at` is epoch milliseconds, taken from the decider's injected clock.
+ * Task lifecycle (the seed's state machine): PENDING is implied by ExecutionStarted;
+ * RUNNING = TaskDispatched (kind first|retry|fallback = RETRY/FALLBACK -> RUNNING);
+ * SUCCESS = TaskSucceeded; FAILED = TaskFailed; TIMEOUT = TaskTimedOut; RETRY = TaskRetryScheduled;
+ * SKIP = TaskSkipped; an attempt-exhausted task under `abort` ends with TaskGaveUp.
+ */
+const base = {
+  execution_id: ExecutionId,
+  at: z.number().int(),
+};
+const taskRef = {
+  phase_id: Identifier,
+  task_id: Identifier,
+};
+
+const IssueSchema = z.strictObject({ path: z.string(), message: z.string() });
+
+export const ExecutionRejected = z.strictObject({
+  type: z.literal('ExecutionRejected'),
+  ...base,
+  plan_id: z.string().optional(),
+  reason: z.string(),
+  issues: z.array(IssueSchema),
+});
+
+export const ExecutionStarted = z.strictObject({
+  type: z.literal('ExecutionStarted'),
+  ...base,
+  plan: Plan,
+});
+
+export const PhaseStarted = z.strictObject({
+  type: z.literal('PhaseStarted'),
+  ...base,
+  phase_id: Identifier,
+});
+
+export const TaskDispatched = z.strictObject({
+  type: z.literal('TaskDispatched'),
+  ...base,
+  ...taskRef,
+  attempt_number: z.number().int().min(1),
+  kind: z.enum(['first', 'retry', 'fallback']),
+  plugin: PluginName,
+  /** The resolved input_context, recorded so a re-published DispatchTask is identical. */
+  input_context: JsonObject,
+  deadline_at: z.number().int(),
+});
+
+export const TaskSucceeded = z.strictObject({
+  type: z.literal('TaskSucceeded'),
+  ...base,
+  ...taskRef,
+  attempt_number: z.number().int().min(1),
+  plugin_used: PluginName,
+  output: JsonValue,
+  duration_ms: z.number().int().min(0),
+});
+
+export const TaskFailed = z.strictObject({
+  type: z.literal('TaskFailed'),
+  ...base,
+  ...taskRef,
+  attempt_number: z.number().int().min(1),
+  plugin_used: PluginName,
+  error: z.string(),
+  duration_ms: z.number().int().min(0),
+});
+
+export const TaskTimedOut = z.strictObject({
+  type: z.literal('TaskTimedOut'),
+  ...base,
+  ...taskRef,
+  attempt_number: z.number().int().min(1),
+  plugin_used: PluginName,
+  duration_ms: z.number().int().min(0),
+});
+
+export const TaskRetryScheduled = z.strictObject({
+  type: z.literal('TaskRetryScheduled'),
+  ...base,
+  ...taskRef,
+  next_attempt_number: z.number().int().min(2),
+  delay_ms: z.number().int().min(0),
+  due_at: z.number().int(),
+});
+
+export const TaskSkipped = z.strictObject({
+  type: z.literal('TaskSkipped'),
+  ...base,
+  ...taskRef,
+  reason: z.string(),
+});
+
+/** All attempts failed under `abort`: the task ends `failed` (or `timeout`) and the run stops. */
+export const TaskGaveUp = z.strictObject({
+  type: z.literal('TaskGaveUp'),
+  ...base,
+  ...taskRef,
+  status: z.enum(['failed', 'timeout']),
+  reason: z.string(),
+});
+
+/** An outcome (or timer) that no longer applies: a late answer after a timeout, a duplicate. */
+export const OutcomeIgnored = z.strictObject({
+  type: z.literal('OutcomeIgnored'),
+  ...base,
+  ...taskRef,
+  attempt_number: z.number().int().min(1),
+  reason: z.string(),
+});
+
+export const PhaseFinished = z.strictObject({
+  type: z.literal('PhaseFinished'),
+  ...base,
+  phase_id: Identifier,
+  status: z.enum(['completed', 'partial', 'failed', 'skipped', 'cancelled']),
+});
+
+export const ExecutionCancelled = z.strictObject({
+  type: z.literal('ExecutionCancelled'),
+  ...base,
+  reason: z.string(),
+});
+
+export const ExecutionFinished = z.strictObject({
+  type: z.literal('ExecutionFinished'),
+  ...base,
+  status: z.enum(['completed', 'partial', 'failed', 'cancelled']),
+});
+
+export const ExecutionEvent = z.discriminatedUnion('type', [
+  ExecutionRejected,
+  ExecutionStarted,
+  PhaseStarted,
+  TaskDispatched,
+  TaskSucceeded,
+  TaskFailed,
+  TaskTimedOut,
+  TaskRetryScheduled,
+  TaskSkipped,
+  TaskGaveUp,
+  OutcomeIgnored,
+  PhaseFinished,
+  ExecutionCancelled,
+  ExecutionFinished,
+]);
+export type ExecutionEvent = z.infer<typeof ExecutionEvent>;
+export type ExecutionEventType = ExecutionEvent['type'];
+export type EventOf<T extends ExecutionEventType> = Extract<ExecutionEvent, { type: T }>;
+
+export type ExecutionRejected = EventOf<'ExecutionRejected'>;
+export type ExecutionStarted = EventOf<'ExecutionStarted'>;
+export type PhaseStarted = EventOf<'PhaseStarted'>;
+export type TaskDispatched = EventOf<'TaskDispatched'>;
+export type TaskSucceeded = EventOf<'TaskSucceeded'>;
+export type TaskFailed = EventOf<'TaskFailed'>;
+export type TaskTimedOut = EventOf<'TaskTimedOut'>;
+export type TaskRetryScheduled = EventOf<'TaskRetryScheduled'>;
+export type TaskSkipped = EventOf<'TaskSkipped'>;
+export type TaskGaveUp = EventOf<'TaskGaveUp'>;
+export type OutcomeIgnored = EventOf<'OutcomeIgnored'>;
+export type PhaseFinished = EventOf<'PhaseFinished'>;
+export type ExecutionCancelled = EventOf<'ExecutionCancelled'>;
+export type ExecutionFinished = EventOf<'ExecutionFinished'>;

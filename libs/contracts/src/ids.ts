@@ -1,0 +1,29 @@
+import { z } from 'zod';
+import { LIMITS } from './limits.js';
+
+/**
+ * Ids of phases and tasks appear in references (`${phase.task.output}`), message ids
+ * (`execution:task:attempt`) and logs, so they exclude `.`, `:`, `$`, `{`, `}` and spaces.
+ */
+export const ID_PATTERN = /^[A-Za-z0-9][A-Za-z0-9_-]*$/;
+/** A plugin name is one NATS subject token: no `.`, `*`, `>` or white space. `@` is welcome. */
+export const PLUGIN_PATTERN = /^[A-Za-z0-9][A-Za-z0-9_@-]*$/;
+/** Execution ids become one subject token too. */
+export const EXECUTION_ID_PATTERN = ID_PATTERN;
+
+export const Identifier = z
+  .string()
+  .min(1, 'must not be empty')
+  .max(LIMITS.idLength, `must be at most ${LIMITS.idLength} characters`)
+  .regex(ID_PATTERN, 'must start with a letter or digit and contain only letters, digits, "-" and "_"');
+
+export const PluginName = z
+  .string()
+  .min(1, 'must not be empty')
+  .max(LIMITS.idLength, `must be at most ${LIMITS.idLength} characters`)
+  .regex(
+    PLUGIN_PATTERN,
+    'must be a single NATS subject token: letters, digits, "-", "_" and "@" only (no ".", "*", ">" or spaces)',
+  );
+
+export const ExecutionId = Identifier;

@@ -1,0 +1,24 @@
+/**
+ * Bounds on what a plan or a message may hold. They keep one bad or hostile input from
+ * exhausting memory, the bus's payload limit or the decider's time.
+ */
+export const LIMITS = {
+  /** Bytes of a plan document (YAML or JSON) as text. */
+  planBytes: 4 * 1024 * 1024,
+  /** YAML aliases resolved in one document (guards against alias-expansion bombs). */
+  yamlAliases: 100,
+  /** Nesting depth of any JSON value we accept (plan, input_context, output). */
+  jsonDepth: 64,
+  phases: 1_000,
+  tasks: 20_000,
+  retries: 20,
+  timeoutMs: 24 * 60 * 60 * 1000,
+  backoffMs: 60 * 60 * 1000,
+  /** Bytes of one task's input_context, as JSON, before and after reference resolution. */
+  inputBytes: 256 * 1024,
+  /** Bytes of one task's output, as JSON, accepted from a plugin. */
+  outputBytes: 512 * 1024,
+  idLength: 128,
+} as const;
+
+export type Limits = typeof LIMITS;

@@ -1,0 +1,98 @@
+import { z } from 'zod';
+import { ExecutionId } from './ids.js';
+import { JsonValue } from './plan.js';
+
+/**
+ * `execution_results` (KV bucket `orchestra_results`, key = execution_id): the seed's output
+ * schema, field for field, plus execution_id and timestamps. While an execution runs its tasks
+ * may also be `pending` or `running`; once it has finished every task has one of the seed's four
+ * statuses and the summary adds up to total_tasks.
+ */
+export const FinalTaskStatus = z.enum(['success', 'failed', 'skipped', 'timeout']);
+export type FinalTaskStatus = z.infer<typeof FinalTaskStatus>;
+export const TaskResultStatus = z.enum(['pending', 'running', 'success', 'failed', 'skipped', 'timeout']);
+export type TaskResultStatus = z.infer<typeof TaskResultStatus>;
+
+export const TaskResult = z.object({
+  task_id: z.string(),
+  status: TaskResultStatus,
+  plugin_used: z.string().nullable(),
+  attempt_number: z.number().int().min(0),
+  duration_ms: z.number().int().nullable(),
+  output: JsonValue.nullable(),
+  error: z.string().nullable(),
+});
+export type TaskResult = z.infer<typeof TaskResult>;
+
+export const PhaseResultStatus = z.enum([
+  'pending',
+  'running',
+  'completed',
+  'partial',
+  'failed',
+  'skipped',
+  'cancelled',
+]);
+export type PhaseResultStatus = z.infer<typeof PhaseResultStatus>;
+
+export const PhaseResult = z.object({
+  phase_id: z.string(),
+  status: PhaseResultStatus,
+  tasks: z.array(TaskResult),
+});
+export type PhaseResult = z.infer<typeof PhaseResult>;
+
+export const ExecutionStatus = z.enum([
+  'pending',
+  'running',
+  'completed',
+  'partial',
+  'failed',
+  'cancelled',
+  'rejected',
+]);
+export type ExecutionStatus = z.infer<typeof ExecutionStatus>;
+
+export const Summary = z.object({
+  total_tasks: z.number().int(),
+  successful: z.number().int(),
+  failed: z.number().int(),
+  skipped: z.number().int(),
+  timeout: z.number().int(),
+});
+export type Summary = z.infer<typeof Summary>;
+
+export const ExecutionResults = z.object({
+  execution_id: ExecutionId,
+  plan_id: z.string().nullable(),
+  status: ExecutionStatus,
+  duration_ms: z.number().int().nullable(),
+  started_at: z.string().nullable(),
+  finished_at: z.string().nullable(),
+  phases: z.array(PhaseResult),
+  summary: Summary,
+  /** Why a plan was rejected, or why the run stopped early (abort or cancel). */
+  errors: z.array(z.string()),
+});
+export type ExecutionResults = z.infer<typeof ExecutionResults>;
+
+/** The seed's step-1 `execution_context`, as `orchestra status` and `orchestra.api.status` show it. */
+export const ExecutionContext = z.object({
+  execution_id: ExecutionId,
+  plan_id: z.string().nullable(),
+  start_time: z.string().nullable(),
+  state: ExecutionStatus,
+  current_phase: z.string().nullable(),
+  running_phases: z.array(z.string()),
+  completed_phases: z.array(z.string()),
+  task_outputs: z.record(z.string(), JsonValue),
+  errors: z.array(
+    z.object({
+      phase_id: z.string().nullable(),
+      task_id: z.string().nullable(),
+      attempt_number: z.number().int().nullable(),
+      error: z.string(),
+    }),
+  ),
+});
+export type ExecutionContext = z.infer<typeof ExecutionContext>;

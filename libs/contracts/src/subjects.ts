@@ -1,0 +1,80 @@
+import { ValidationError } from './errors.js';
+import { EXECUTION_ID_PATTERN, PLUGIN_PATTERN } from './ids.js';
+
+/**
+ * Every subject, stream, bucket and message id of the bus contract. Call sites build subjects
+ * only through these helpers, which refuse tokens that would change the subject's meaning.
+ */
+export const SUBJECT_PREFIX = 'orchestra';
+
+export const Subjects = {
+  executeCommand: 'orchestra.cmd.execute',
+  cancelCommand: 'orchestra.cmd.cancel',
+  allCommands: 'orchestra.cmd.>',
+  allEvents: 'orchestra.events.>',
+  allTasks: 'orchestra.tasks.>',
+  allOutcomes: 'orchestra.outcomes.>',
+  allTimers: 'orchestra.timers.>',
+  allCancelNotices: 'orchestra.control.cancel.>',
+  allDeadLetters: 'orchestra.dlq.>',
+  events: (executionId: string) => `orchestra.events.${token(executionId, 'execution_id')}`,
+  tasks: (plugin: string) => `orchestra.tasks.${pluginToken(plugin)}`,
+  outcomes: (executionId: string) => `orchestra.outcomes.${token(executionId, 'execution_id')}`,
+  timers: (executionId: string) => `orchestra.timers.${token(executionId, 'execution_id')}`,
+  /** Core-NATS notice to dispatchers: stop running tasks of this execution. */
+  cancelNotice: (executionId: string) => `orchestra.control.cancel.${token(executionId, 'execution_id')}`,
+  deadLetters: (source: DeadLetterSource) => `orchestra.dlq.${source}`,
+  api: (endpoint: ApiEndpoint) => `orchestra.api.${endpoint}`,
+} as const;
+
+export type DeadLetterSource = 'commands' | 'tasks' | 'outcomes' | 'timers' | 'events';
+export const API_ENDPOINTS = ['execute', 'cancel', 'results', 'status', 'list', 'dead-letters'] as const;
+export type ApiEndpoint = (typeof API_ENDPOINTS)[number];
+
+export const Streams = {
+  commands: 'ORCHESTRA_COMMANDS',
+  events: 'ORCHESTRA_EVENTS',
+  tasks: 'ORCHESTRA_TASKS',
+  outcomes: 'ORCHESTRA_OUTCOMES',
+  timers: 'ORCHESTRA_TIMERS',
+  deadLetters: 'ORCHESTRA_DLQ',
+} as const;
+
+export const Buckets = {
+  results: 'orchestra_results',
+} as const;
+
+export const MessageIds = {
+  /** A dispatch is identified by its attempt, so re-publishing it after a crash is deduplicated. */
+  dispatch: (executionId: string, taskId: string, attempt: number) => `${executionId}:${taskId}:${attempt}`,
+  outcome: (executionId: string, taskId: string, attempt: number) =>
+    `${executionId}:${taskId}:${attempt}:outcome`,
+  deadline: (executionId: string, taskId: string, attempt: number) =>
+    `${executionId}:${taskId}:${attempt}:deadline`,
+  retry: (executionId: string, taskId: string, attempt: number) =>
+    `${executionId}:${taskId}:${attempt}:retry`,
+} as const;
+
+/** The execution id at the end of an `orchestra.events.<id>` (or outcomes/timers) subject. */
+export function executionIdOf(subject: string): string {
+  const id = subject.slice(subject.lastIndexOf('.') + 1);
+  return token(id, 'execution_id');
+}
+
+function token(value: string, what: string): string {
+  if (!EXECUTION_ID_PATTERN.test(value)) {
+    throw new ValidationError(`${what} ${JSON.stringify(value)} is not a valid subject token`, [
+      { path: what, message: 'must contain only letters, digits, "-" and "_"' },
+    ]);
+  }
+  return value;
+}
+
+function pluginToken(value: string): string {
+  if (!PLUGIN_PATTERN.test(value)) {
+    throw new ValidationError(`plugin ${JSON.stringify(value)} is not a valid subject token`, [
+      { path: 'plugin', message: 'must be a single NATS subject token' },
+    ]);
+  }
+  return value;
+}

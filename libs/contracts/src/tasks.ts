@@ -1,0 +1,66 @@
+import { z } from 'zod';
+import { ExecutionId, Identifier, PluginName } from './ids.js';
+import { LIMITS } from './limits.js';
+import { EntryPoint, JsonObject, JsonValue } from './plan.js';
+
+/**
+ * DispatchTask (`orchestra.tasks.<plugin>`): what the seed's `Task()` prompt carries, plus the
+ * ids a worker needs to answer. Message id: `MessageIds.dispatch(execution, task, attempt)`.
+ */
+export const DispatchTask = z.strictObject({
+  type: z.literal('DispatchTask'),
+  execution_id: ExecutionId,
+  plan_id: Identifier,
+  phase_id: Identifier,
+  task_id: Identifier,
+  attempt_number: z.number().int().min(1),
+  plugin: PluginName,
+  description: z.string(),
+  entry_point: EntryPoint,
+  /** input_context with every `${...}` reference already resolved. */
+  input_context: JsonObject,
+  output_key: z.string(),
+  /** Epoch milliseconds: the dispatch time and the moment the attempt times out. */
+  dispatched_at: z.number().int(),
+  deadline_at: z.number().int(),
+});
+export type DispatchTask = z.infer<typeof DispatchTask>;
+
+export const TaskError = z.strictObject({
+  message: z.string().max(8192),
+  code: z.string().max(128).optional(),
+});
+export type TaskError = z.infer<typeof TaskError>;
+
+const outcomeFields = {
+  execution_id: ExecutionId,
+  phase_id: Identifier,
+  task_id: Identifier,
+  attempt_number: z.number().int().min(1),
+  plugin_used: PluginName,
+  duration_ms: z.number().int().min(0),
+  finished_at: z.number().int(),
+};
+
+/**
+ * TaskOutcome (`orchestra.outcomes.<execution_id>`): a worker's answer to one DispatchTask.
+ * Message id: `MessageIds.outcome(execution, task, attempt)`, so a repeated answer is stored once.
+ */
+export const TaskSucceededOutcome = z.strictObject({
+  type: z.literal('TaskOutcome'),
+  status: z.literal('succeeded'),
+  output: JsonValue,
+  ...outcomeFields,
+});
+export const TaskFailedOutcome = z.strictObject({
+  type: z.literal('TaskOutcome'),
+  status: z.literal('failed'),
+  error: TaskError,
+  ...outcomeFields,
+});
+export const TaskOutcome = z.discriminatedUnion('status', [TaskSucceededOutcome, TaskFailedOutcome]);
+export type TaskOutcome = z.infer<typeof TaskOutcome>;
+export type TaskSucceededOutcome = z.infer<typeof TaskSucceededOutcome>;
+export type TaskFailedOutcome = z.infer<typeof TaskFailedOutcome>;
+
+export const OUTPUT_LIMIT_BYTES = LIMITS.outputBytes;

@@ -1,0 +1,31 @@
+// Compiles every workspace's src/ to dist/ with swc (ESM, decorator metadata for NestJS).
+// Type-checking is separate (`npm run typecheck`); this only emits JavaScript.
+import { execFileSync } from 'node:child_process';
+import { existsSync, readFileSync, rmSync } from 'node:fs';
+import { join } from 'node:path';
+
+const root = new URL('..', import.meta.url).pathname;
+const { workspaces } = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8'));
+const swc = join(root, 'node_modules', '.bin', 'swc');
+
+for (const workspace of workspaces) {
+  const src = join(root, workspace, 'src');
+  if (!existsSync(src)) continue;
+  const dist = join(root, workspace, 'dist');
+  rmSync(dist, { recursive: true, force: true });
+  execFileSync(
+    swc,
+    [
+      src,
+      '-d',
+      dist,
+      '--strip-leading-paths',
+      '--config-file',
+      join(root, '.swcrc'),
+      '--ignore',
+      '**/*.spec.ts',
+      '--quiet',
+    ],
+    { stdio: 'inherit' },
+  );
+}
