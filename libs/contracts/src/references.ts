@@ -69,7 +69,7 @@ export function forEachString(
   if (typeof value === 'string') {
     visit(value, path);
   } else if (Array.isArray(value)) {
-    value.forEach((item, index) => forEachString(item, `${path}[${index}]`, visit));
+    for (const [index, item] of value.entries()) forEachString(item, `${path}[${index}]`, visit);
   } else if (value !== null && typeof value === 'object') {
     for (const [key, item] of Object.entries(value)) forEachString(item, `${path}.${key}`, visit);
   }
