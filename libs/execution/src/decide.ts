@@ -1,0 +1,193 @@
+import {
+  type ExecutionEvent,
+  type Plan,
+  type TaskOutcome,
+  type Timer,
+  validatePlan,
+} from '@orchestra/contracts';
+import { advance } from './advance.js';
+import { applyInPlace, draftOf } from './evolve.js';
+import type { ExecutionState } from './state.js';
+
+/** What can happen to an execution from outside. The orchestrator resolves execution ids first. */
+export type DecisionInput =
+  | { kind: 'execute'; execution_id: string; plan: unknown }
+  | { kind: 'cancel'; execution_id: string; reason?: string | undefined }
+  | { kind: 'outcome'; outcome: TaskOutcome }
+  | { kind: 'timer'; timer: Timer };
+
+/** Everything the decider would otherwise take from the world: time (epoch ms). */
+export interface DecisionContext {
+  now: number;
+}
+
+export interface Decision {
+  /** Events to append, in order. Empty when nothing changes. */
+  events: ExecutionEvent[];
+  /** The state after `events`, so a caller can keep it instead of folding again. */
+  state: ExecutionState;
+  /** Why the input itself changed nothing (duplicate, late, unknown), or null when it applied. */
+  ignored: string | null;
+}
+
+/**
+ * Collects decided events and folds each into the working state at once, so later rules see the
+ * effect of earlier ones within the same decision.
+ */
+export interface Emitter {
+  readonly state: ExecutionState;
+  readonly now: number;
+  emit(event: DistributiveOmit<ExecutionEvent, 'execution_id' | 'at'>): void;
+}
+type DistributiveOmit<T, K extends PropertyKey> = T extends unknown ? Omit<T, K> : never;
+
+/**
+ * decide(state, input, ctx) -> events. Handles the input, then advances the execution as far as
+ * the state allows (start phases, release tasks, resolve failures, finish). Advancing depends on
+ * the state only, so a decision cut short by a crash is completed by the next one.
+ */
+export function decide(state: ExecutionState, input: DecisionInput, ctx: DecisionContext): Decision {
+  const draft = draftOf(state);
+  const events: ExecutionEvent[] = [];
+  const executionId =
+    input.kind === 'outcome'
+      ? input.outcome.execution_id
+      : input.kind === 'timer'
+        ? input.timer.execution_id
+        : input.execution_id;
+  const emitter: Emitter = {
+    state: draft,
+    now: ctx.now,
+    emit(partial) {
+      const event = {
+        ...partial,
+        execution_id: draft.execution_id ?? executionId,
+        at: ctx.now,
+      } as ExecutionEvent;
+      events.push(event);
+      applyInPlace(draft, event);
+    },
+  };
+  const ignored = handle(emitter, input);
+  advance(emitter);
+  return { events, state: draft, ignored };
+}
+
+function handle(emitter: Emitter, input: DecisionInput): string | null {
+  switch (input.kind) {
+    case 'execute':
+      return execute(emitter, input.execution_id, input.plan);
+    case 'cancel':
+      return cancel(emitter, input.reason);
+    case 'outcome':
+      return outcome(emitter, input.outcome);
+    case 'timer':
+      return timer(emitter, input.timer);
+    default: {
+      const _exhaustive: never = input;
+      return _exhaustive;
+    }
+  }
+}
+
+function execute(emitter: Emitter, executionId: string, plan: unknown): string | null {
+  const { state } = emitter;
+  if (state.status !== 'new') return `execution ${executionId} already exists (${state.status})`;
+  const validation = validatePlan(plan);
+  if (!validation.ok) {
+    const planId = (plan as Partial<Plan> | null)?.plan_id;
+    emitter.emit({
+      type: 'ExecutionRejected',
+      ...(typeof planId === 'string' ? { plan_id: planId } : {}),
+      reason: `invalid plan: ${validation.issues.length} problem(s)`,
+      issues: validation.issues,
+    });
+    return null;
+  }
+  emitter.emit({ type: 'ExecutionStarted', plan: validation.plan });
+  return null;
+}
+
+function cancel(emitter: Emitter, reason: string | undefined): string | null {
+  const { state } = emitter;
+  if (state.status === 'new') return 'unknown execution';
+  if (state.status !== 'running') return `execution already ended (${state.result ?? state.status})`;
+  if (state.stopping) return `execution is already stopping (${state.stopping.reason})`;
+  emitter.emit({ type: 'ExecutionCancelled', reason: reason ?? 'cancelled on request' });
+  return null;
+}
+
+function outcome(emitter: Emitter, answer: TaskOutcome): string | null {
+  const { state } = emitter;
+  if (state.status === 'new') return 'unknown execution';
+  if (state.status !== 'running') return `execution already ended (${state.result ?? state.status})`;
+  const reason = staleOutcomeReason(state, answer);
+  if (reason) {
+    emitter.emit({
+      type: 'OutcomeIgnored',
+      phase_id: answer.phase_id,
+      task_id: answer.task_id,
+      attempt_number: answer.attempt_number,
+      reason,
+    });
+    return reason;
+  }
+  const common = {
+    phase_id: answer.phase_id,
+    task_id: answer.task_id,
+    attempt_number: answer.attempt_number,
+    plugin_used: answer.plugin_used,
+    duration_ms: answer.duration_ms,
+  };
+  if (answer.status === 'succeeded')
+    emitter.emit({ type: 'TaskSucceeded', ...common, output: answer.output });
+  else emitter.emit({ type: 'TaskFailed', ...common, error: answer.error.message });
+  return null;
+}
+
+/** Why an outcome cannot apply to the current attempt, or undefined when it can. */
+export function staleOutcomeReason(state: ExecutionState, answer: TaskOutcome): string | undefined {
+  const task = state.tasks[answer.task_id];
+  if (!task) return `task "${answer.task_id}" is not in the plan`;
+  if (task.phase_id !== answer.phase_id)
+    return `task "${answer.task_id}" is in phase "${task.phase_id}", not "${answer.phase_id}"`;
+  if (answer.attempt_number > task.attempt_number)
+    return `attempt ${answer.attempt_number} was never dispatched`;
+  if (answer.attempt_number < task.attempt_number) {
+    return `attempt ${answer.attempt_number} is no longer current (attempt ${task.attempt_number} is)`;
+  }
+  if (task.status !== 'running') {
+    const ended = task.last_failure === 'timeout' ? 'timed out' : task.status;
+    return `attempt ${answer.attempt_number} already ended (${ended})`;
+  }
+  if (task.plugin !== answer.plugin_used) {
+    return `attempt ${answer.attempt_number} was dispatched to "${task.plugin}", not "${answer.plugin_used}"`;
+  }
+  return undefined;
+}
+
+function timer(emitter: Emitter, fired: Timer): string | null {
+  const { state, now } = emitter;
+  if (state.status !== 'running') return 'execution is not running';
+  const task = state.tasks[fired.task_id];
+  if (!task) return `task "${fired.task_id}" is not in the plan`;
+  if (fired.kind === 'retry') {
+    if (task.status !== 'retry_wait' || task.attempt_number + 1 !== fired.attempt_number)
+      return 'retry already done';
+    return (task.retry_due_at ?? 0) > now ? 'retry not due yet' : null;
+  }
+  if (task.status !== 'running' || task.attempt_number !== fired.attempt_number) {
+    return `attempt ${fired.attempt_number} already ended`;
+  }
+  const deadline = task.deadline_at ?? 0;
+  if (deadline > now) return 'deadline not reached yet';
+  emitter.emit({
+    type: 'TaskTimedOut',
+    phase_id: task.phase_id,
+    task_id: task.task_id,
+    attempt_number: task.attempt_number,
+    plugin_used: task.plugin ?? '',
+    duration_ms: Math.max(0, deadline - (task.dispatched_at ?? deadline)),
+  });
+  return null;
+}
