@@ -49,7 +49,7 @@ const project = (displayName, suffix, extra = {}) => ({
 module.exports = {
   projects: [
     project('unit', 'unit'),
-    project('int', 'int', { testTimeout: 60_000 }),
-    project('e2e', 'e2e', { testTimeout: 180_000 }),
+    project('int', 'int', { setupFilesAfterEnv: ['<rootDir>/test/setup-int.ts'] }),
+    project('e2e', 'e2e', { setupFilesAfterEnv: ['<rootDir>/test/setup-e2e.ts'] }),
   ],
 };

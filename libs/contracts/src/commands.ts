@@ -25,3 +25,7 @@ export const Command = z.discriminatedUnion('type', [
   CancelExecution.extend({ type: z.literal('CancelExecution') }),
 ]);
 export type Command = z.infer<typeof Command>;
+
+/** The body of the `orchestra.api.status` / `results` requests. */
+export const ExecutionRef = z.strictObject({ execution_id: ExecutionId });
+export type ExecutionRef = z.infer<typeof ExecutionRef>;

@@ -1,8 +1,8 @@
 import type { z } from 'zod';
-import { formatPath, type Issue } from './errors.js';
+import { formatPath, type Issue, ValidationError } from './errors.js';
 import { findCycle, reachable } from './graph.js';
 import { LIMITS } from './limits.js';
-import { Plan } from './plan.js';
+import { Plan, type Task } from './plan.js';
 import { forEachString, referencesInString } from './references.js';
 
 export type PlanValidation = { ok: true; plan: Plan } | { ok: false; issues: Issue[] };
@@ -143,14 +143,14 @@ function referenceIssues(plan: Plan, taskLocation: Map<string, TaskLocation>): I
   };
 
   plan.phases.forEach((phase, p) => {
-    const taskDeps = new Map(phase.tasks.map((task) => [task.task_id, task.depends_on]));
+    let dependsOn: ((from: number, to: number) => boolean) | undefined;
     phase.tasks.forEach((task, t) => {
-      let before: Set<string> | undefined;
       const certainlyBefore = (id: string) => {
-        before ??= reachable(task.task_id, (tid) => taskDeps.get(tid) ?? []);
-        if (before.has(id)) return true;
         const location = taskLocation.get(id);
-        return phase.execution_mode === 'sequential' && location !== undefined && location.taskIndex < t;
+        if (location === undefined) return false;
+        if (phase.execution_mode === 'sequential' && location.taskIndex < t) return true;
+        dependsOn ??= dependencyReach(phase.tasks);
+        return dependsOn(t, location.taskIndex);
       };
       forEachString(task.input_context, `phases[${p}].tasks[${t}].input_context`, (text, path) => {
         for (const parsed of referencesInString(text)) {
@@ -181,6 +181,60 @@ function referenceIssues(plan: Plan, taskLocation: Map<string, TaskLocation>): I
   return issues;
 }
 
+/**
+ * Answers "does task `from` depend on task `to`, directly or transitively?" for the tasks of one
+ * (acyclic) phase, by index. A depth-first walk that stops at `to` and skips every task ranked
+ * at or below `to` in a topological order, since none of those can lead to it. Sets of all
+ * ancestors per task would make a long depends_on chain quadratic in time and memory.
+ */
+function dependencyReach(tasks: readonly Task[]): (from: number, to: number) => boolean {
+  const index = new Map(tasks.map((task, i) => [task.task_id, i]));
+  const edges = tasks.map((task) => task.depends_on.map((dep) => index.get(dep) ?? -1).filter((i) => i >= 0));
+  const rank = topologicalRank(edges);
+  const seen = new Int32Array(tasks.length);
+  /** For each target already asked about, the tasks known to depend on it. */
+  const known = new Map<number, Set<number>>();
+  let stamp = 0;
+  return (from, to) => {
+    const floor = rank[to] as number;
+    if ((rank[from] as number) <= floor) return false;
+    const reaching = known.get(to) ?? new Set<number>();
+    known.set(to, reaching);
+    stamp += 1;
+    const pending = [from];
+    while (pending.length > 0) {
+      for (const next of edges[pending.pop() as number] ?? []) {
+        if (next === to || reaching.has(next)) return Boolean(reaching.add(from));
+        if (seen[next] === stamp || (rank[next] as number) <= floor) continue;
+        seen[next] = stamp;
+        pending.push(next);
+      }
+    }
+    return false;
+  };
+}
+
+/** Kahn's algorithm: rank[i] > rank[d] for every dependency d of i. Assumes no cycle. */
+function topologicalRank(edges: readonly number[][]): Int32Array {
+  const rank = new Int32Array(edges.length);
+  const waiting = edges.map((deps) => deps.length);
+  const dependents: number[][] = edges.map(() => []);
+  edges.forEach((deps, i) => {
+    for (const dep of deps) dependents[dep]?.push(i);
+  });
+  const ready = waiting.flatMap((count, i) => (count === 0 ? [i] : []));
+  let next = 0;
+  while (ready.length > 0) {
+    const node = ready.pop() as number;
+    rank[node] = next++;
+    for (const dependent of dependents[node] ?? []) {
+      waiting[dependent] = (waiting[dependent] as number) - 1;
+      if (waiting[dependent] === 0) ready.push(dependent);
+    }
+  }
+  return rank;
+}
+
 function sizeIssues(plan: Plan): Issue[] {
   const issues: Issue[] = [];
   plan.phases.forEach((phase, p) => {
@@ -195,4 +249,11 @@ function sizeIssues(plan: Plan): Issue[] {
     });
   });
   return issues;
+}
+
+/** Parses a boundary value with a zod schema, or throws a ValidationError naming every field. */
+export function parseOrThrow<T>(schema: z.ZodType<T>, value: unknown, what: string): T {
+  const parsed = schema.safeParse(value);
+  if (!parsed.success) throw new ValidationError(`invalid ${what}`, zodIssues(parsed.error));
+  return parsed.data;
 }

@@ -1,0 +1,114 @@
+import { readFileSync } from 'node:fs';
+import {
+  type Authenticator,
+  connect,
+  credsAuthenticator,
+  type NatsConnection,
+  type NodeConnectionOptions,
+  nkeyAuthenticator,
+} from '@nats-io/transport-node';
+
+/** How to reach NATS. Every field has an environment variable (see natsConfigFromEnv). */
+export interface NatsConfig {
+  /** `NATS_URL`, comma-separated. Default `nats://127.0.0.1:4222`. */
+  servers: string[];
+  /** Connection name shown by the server's monitoring (`connz`). */
+  name?: string;
+  /** `NATS_USER` / `NATS_PASSWORD`. */
+  user?: string;
+  password?: string;
+  /** `NATS_TOKEN`. */
+  token?: string;
+  /** `NATS_CREDS`: path of a `.creds` file (user JWT and nkey seed). */
+  credsFile?: string;
+  /** `NATS_NKEY_SEED`: path of a file holding an nkey seed (`SU...`). */
+  nkeySeedFile?: string;
+  /** `NATS_TLS_CA`, `NATS_TLS_CERT`, `NATS_TLS_KEY`: paths of PEM files. */
+  tls?: { caFile?: string; certFile?: string; keyFile?: string };
+  /** Wait between reconnect attempts, `NATS_RECONNECT_WAIT_MS`. Default 1000. */
+  reconnectTimeWaitMs?: number;
+  /** Keep retrying the first connection instead of failing when no server answers. Default false. */
+  waitOnFirstConnect?: boolean;
+}
+
+export const DEFAULT_NATS_URL = 'nats://127.0.0.1:4222';
+const DEFAULT_RECONNECT_WAIT_MS = 1000;
+
+type Env = Record<string, string | undefined>;
+
+/** Reads the NATS_* variables; unset or empty variables leave the field undefined. */
+export function natsConfigFromEnv(env: Env = process.env): NatsConfig {
+  const value = (key: string): string | undefined => {
+    const v = env[key]?.trim();
+    return v ? v : undefined;
+  };
+  const servers = (value('NATS_URL') ?? DEFAULT_NATS_URL)
+    .split(',')
+    .map((s) => s.trim())
+    .filter(Boolean);
+  const config: NatsConfig = { servers };
+  const assign = <K extends keyof NatsConfig>(key: K, v: NatsConfig[K] | undefined) => {
+    if (v !== undefined) config[key] = v;
+  };
+  assign('name', value('NATS_NAME'));
+  assign('user', value('NATS_USER'));
+  assign('password', value('NATS_PASSWORD'));
+  assign('token', value('NATS_TOKEN'));
+  assign('credsFile', value('NATS_CREDS'));
+  assign('nkeySeedFile', value('NATS_NKEY_SEED'));
+  const ca = value('NATS_TLS_CA');
+  const cert = value('NATS_TLS_CERT');
+  const key = value('NATS_TLS_KEY');
+  if (ca || cert || key) {
+    config.tls = {};
+    if (ca) config.tls.caFile = ca;
+    if (cert) config.tls.certFile = cert;
+    if (key) config.tls.keyFile = key;
+  }
+  const wait = value('NATS_RECONNECT_WAIT_MS');
+  if (wait !== undefined) {
+    const ms = Number(wait);
+    if (!Number.isFinite(ms) || ms < 0)
+      throw new Error(`NATS_RECONNECT_WAIT_MS must be a number, got ${wait}`);
+    config.reconnectTimeWaitMs = ms;
+  }
+  return config;
+}
+
+/** nats.js connection options: reconnect forever, credentials from files read now. */
+export function connectionOptions(config: NatsConfig): NodeConnectionOptions {
+  const opts: NodeConnectionOptions = {
+    servers: config.servers.length > 0 ? config.servers : [DEFAULT_NATS_URL],
+    maxReconnectAttempts: -1,
+    reconnectTimeWait: config.reconnectTimeWaitMs ?? DEFAULT_RECONNECT_WAIT_MS,
+    waitOnFirstConnect: config.waitOnFirstConnect ?? false,
+  };
+  if (config.name) opts.name = config.name;
+  if (config.user !== undefined) opts.user = config.user;
+  if (config.password !== undefined) opts.pass = config.password;
+  if (config.token !== undefined) opts.token = config.token;
+  const authenticators: Authenticator[] = [];
+  if (config.credsFile) authenticators.push(credsAuthenticator(readFileSync(config.credsFile)));
+  if (config.nkeySeedFile) {
+    const seed = readFileSync(config.nkeySeedFile, 'utf8').trim();
+    authenticators.push(nkeyAuthenticator(new TextEncoder().encode(seed)));
+  }
+  if (authenticators.length > 0) opts.authenticator = authenticators;
+  if (config.tls) opts.tls = { ...config.tls };
+  return opts;
+}
+
+export interface ConnectNatsOptions extends Partial<NatsConfig> {
+  /** Where the NATS_* defaults come from. Default `process.env`; pass `{}` to ignore the environment. */
+  env?: Env;
+}
+
+/** Connects with the environment's settings, overridden by the fields given here. */
+export function connectNats(options: ConnectNatsOptions = {}): Promise<NatsConnection> {
+  const { env, ...overrides } = options;
+  const config: NatsConfig = { ...natsConfigFromEnv(env ?? process.env) };
+  for (const [key, v] of Object.entries(overrides)) {
+    if (v !== undefined) (config as unknown as Record<string, unknown>)[key] = v;
+  }
+  return connect(connectionOptions(config));
+}

@@ -1,0 +1,225 @@
+import { type JetStreamClient, type JetStreamManager, jetstream, jetstreamManager } from '@nats-io/jetstream';
+import { type NatsConnection, nanos } from '@nats-io/transport-node';
+import { Streams, Subjects, ValidationError } from '@orchestra/contracts';
+import { z } from 'zod';
+import { useNatsServer } from '../../../test/support/nats-server.js';
+import { waitFor } from '../../../test/support/wait.js';
+import { connectNats } from './connection.js';
+import { type HandlerResult, type MessageContext, type RunningConsumer, runConsumer } from './consumer.js';
+import { DeadLetterRecord } from './dead-letters.js';
+import { ensureConsumer, provisionStreams } from './provision.js';
+import { publishJson } from './publish.js';
+
+const server = useNatsServer();
+let nc: NatsConnection;
+let js: JetStreamClient;
+let jsm: JetStreamManager;
+const running: RunningConsumer[] = [];
+
+beforeAll(async () => {
+  nc = await connectNats({ servers: [server().url], name: 'consumer-test', env: {} });
+  js = jetstream(nc);
+  jsm = await jetstreamManager(nc);
+  await provisionStreams(jsm);
+});
+afterEach(async () => {
+  await Promise.all(running.splice(0).map((c) => c.stop()));
+});
+afterAll(async () => {
+  await nc?.close();
+});
+
+const Job = z.strictObject({ n: z.number().int() });
+type Job = z.infer<typeof Job>;
+
+/** A durable consumer on its own plugin subject of the tasks work queue; ack_wait 1 s. */
+async function setup(plugin: string): Promise<{ subject: string; durable: string }> {
+  const durable = `test-${plugin}`;
+  const subject = Subjects.tasks(plugin);
+  await ensureConsumer(jsm, Streams.tasks, {
+    durable_name: durable,
+    filter_subject: subject,
+    ack_wait: nanos(1000),
+  });
+  return { subject, durable };
+}
+
+function start(
+  durable: string,
+  handler: (job: Job, ctx: MessageContext) => Promise<HandlerResult> | HandlerResult,
+  extra: { maxDeliver?: number; concurrency?: number } = {},
+): RunningConsumer {
+  const consumer = runConsumer({
+    js,
+    stream: Streams.tasks,
+    durable,
+    schema: Job,
+    handler,
+    nakDelay: () => 20,
+    ...extra,
+  });
+  running.push(consumer);
+  return consumer;
+}
+
+/** Nothing pending or awaiting an ack: every message was acked or terminated. */
+async function settled(durable: string): Promise<void> {
+  await waitFor(
+    async () => {
+      const info = await jsm.consumers.info(Streams.tasks, durable);
+      return info.num_pending === 0 && info.num_ack_pending === 0;
+    },
+    { what: `${durable} to settle` },
+  );
+}
+
+async function lastDeadLetter(): Promise<DeadLetterRecord | undefined> {
+  const msg = await jsm.streams.getMessage(Streams.deadLetters, {
+    last_by_subj: Subjects.deadLetters('tasks'),
+  });
+  return msg ? DeadLetterRecord.parse(msg.json()) : undefined;
+}
+
+describe('runConsumer', () => {
+  it('hands valid messages to the handler and acks them', async () => {
+    const { subject, durable } = await setup('ack');
+    const seen: Array<{ n: number; deliveryCount: number }> = [];
+    start(durable, (job, ctx) => {
+      seen.push({ n: job.n, deliveryCount: ctx.deliveryCount });
+      return { ack: true };
+    });
+    for (let n = 1; n <= 5; n++) await publishJson(js, subject, { n });
+    await waitFor(() => seen.length === 5, { what: '5 messages' });
+    await settled(durable);
+    expect(seen).toEqual([1, 2, 3, 4, 5].map((n) => ({ n, deliveryCount: 1 })));
+    // Work queue: acked messages are gone from the stream.
+    const info = await jsm.streams.info(Streams.tasks, { subjects_filter: subject });
+    expect(info.state.subjects?.[subject] ?? 0).toBe(0);
+  });
+
+  it('dead-letters and terminates an invalid message without redelivering it', async () => {
+    const { subject, durable } = await setup('invalid');
+    const seen: number[] = [];
+    start(durable, (job) => {
+      seen.push(job.n);
+      return { ack: true };
+    });
+    const bad = await publishJson(js, subject, { n: 'one', extra: true });
+    await publishJson(js, subject, { n: 2 });
+    await waitFor(() => seen.includes(2), { what: 'the valid message' });
+    await settled(durable);
+    const letter = await waitFor(async () => {
+      const record = await lastDeadLetter();
+      return record?.stream_seq === bad.seq ? record : undefined;
+    });
+    expect(letter).toMatchObject({ source: 'tasks', stream: Streams.tasks, subject, delivery_count: 1 });
+    expect(JSON.parse(letter.payload)).toEqual({ n: 'one', extra: true });
+    expect(letter.issues.map((i) => i.path)).toContain('n');
+    const info = await jsm.consumers.info(Streams.tasks, durable);
+    expect(info.num_redelivered).toBe(0);
+    expect(seen).toEqual([2]);
+  });
+
+  it('dead-letters a message whose handler throws a ValidationError', async () => {
+    const { subject, durable } = await setup('rejects');
+    let calls = 0;
+    start(durable, () => {
+      calls++;
+      throw new ValidationError('plan is wrong', [{ path: 'plan.phases', message: 'required' }]);
+    });
+    const pub = await publishJson(js, subject, { n: 1 });
+    const letter = await waitFor(async () => {
+      const record = await lastDeadLetter();
+      return record?.stream_seq === pub.seq ? record : undefined;
+    });
+    expect(letter.reason).toBe('plan is wrong');
+    expect(letter.issues).toEqual([{ path: 'plan.phases', message: 'required' }]);
+    await settled(durable);
+    expect(calls).toBe(1);
+  });
+
+  it('naks a failing handler and succeeds on a redelivery', async () => {
+    const { subject, durable } = await setup('flaky');
+    const deliveries: number[] = [];
+    start(durable, (_job, ctx) => {
+      deliveries.push(ctx.deliveryCount);
+      if (ctx.deliveryCount < 3) throw new Error('transient');
+      return { ack: true };
+    });
+    await publishJson(js, subject, { n: 1 });
+    await waitFor(() => deliveries.length === 3, { what: '3 deliveries' });
+    await settled(durable);
+    expect(deliveries).toEqual([1, 2, 3]);
+  });
+
+  it('dead-letters a message still failing on its last allowed delivery', async () => {
+    const { subject, durable } = await setup('broken');
+    let calls = 0;
+    start(
+      durable,
+      () => {
+        calls++;
+        throw new Error('always broken');
+      },
+      { maxDeliver: 3 },
+    );
+    const pub = await publishJson(js, subject, { n: 1 });
+    const letter = await waitFor(async () => {
+      const record = await lastDeadLetter();
+      return record?.stream_seq === pub.seq ? record : undefined;
+    });
+    expect(letter.delivery_count).toBe(3);
+    expect(letter.reason).toContain('always broken');
+    await settled(durable);
+    expect(calls).toBe(3);
+  });
+
+  it('waits for a consumer that does not exist yet, and stops cleanly', async () => {
+    const seen: number[] = [];
+    const consumer = start('test-late', (job) => {
+      seen.push(job.n);
+      return { ack: true };
+    });
+    const { subject } = await setup('late');
+    await publishJson(js, subject, { n: 7 });
+    await waitFor(() => seen.includes(7), { what: 'the message on the late consumer' });
+    await consumer.stop();
+    await consumer.done;
+  });
+
+  it('runs up to `concurrency` handlers at once and stop() waits for them', async () => {
+    const { subject, durable } = await setup('parallel');
+    let active = 0;
+    let peak = 0;
+    let finished = 0;
+    const release: Array<() => void> = [];
+    const consumer = start(
+      durable,
+      async () => {
+        active++;
+        peak = Math.max(peak, active);
+        await new Promise<void>((resolve) => release.push(resolve));
+        active--;
+        finished++;
+        return { ack: true };
+      },
+      { concurrency: 3 },
+    );
+    for (let n = 1; n <= 4; n++) await publishJson(js, subject, { n });
+    await waitFor(() => active === 3, { what: '3 handlers running' });
+    expect(peak).toBe(3);
+    for (const r of release.splice(0)) r();
+    await waitFor(() => active === 1, { what: 'the 4th handler' });
+    const stopped = consumer.stop();
+    let stopDone = false;
+    void stopped.then(() => {
+      stopDone = true;
+    });
+    await waitFor(() => release.length === 1, { what: 'the last handler to wait' });
+    expect(stopDone).toBe(false);
+    release[0]?.();
+    await stopped;
+    expect(finished).toBe(4);
+    await settled(durable);
+  });
+});

@@ -1,0 +1,146 @@
+import type { JetStreamClient, JsMsg } from '@nats-io/jetstream';
+import type { MsgHdrs } from '@nats-io/transport-node';
+import { type DeadLetterSource, formatPath, type Issue, ValidationError } from '@orchestra/contracts';
+import type { z } from 'zod';
+import { decodeText } from './codec.js';
+import { deadLetterRecord, publishDeadLetter } from './dead-letters.js';
+import { type BusLogger, errorFields } from './logger.js';
+
+/** What a handler tells the consumer to do with the message. */
+export type HandlerResult =
+  | { ack: true }
+  /** Redeliver after this many milliseconds. */
+  | { nak: number }
+  /** Never redeliver (nats-server 2.9 takes no reason: it is logged here). */
+  | { term: string };
+
+export interface MessageContext {
+  stream: string;
+  subject: string;
+  /** Stream sequence. */
+  seq: number;
+  /** 1 on the first delivery. */
+  deliveryCount: number;
+  redelivered: boolean;
+  headers: MsgHdrs | undefined;
+  /** Resets the ack wait timer: call it from long handlers. */
+  working(): void;
+}
+
+export type MessageHandler<T> = (value: T, ctx: MessageContext) => Promise<HandlerResult> | HandlerResult;
+
+export interface MessageDeps<T> {
+  js: JetStreamClient;
+  schema: z.ZodType<T>;
+  handler: MessageHandler<T>;
+  /** Deliveries allowed per message; on the last one a failure is dead-lettered. */
+  maxDeliver: number;
+  deadLetters: DeadLetterSource | undefined;
+  nakDelay: (deliveryCount: number) => number;
+  now: () => number;
+  logger: BusLogger;
+}
+
+/** Exponential: 500 ms, 1 s, 2 s, ... capped at 30 s. */
+export function defaultNakDelay(deliveryCount: number): number {
+  return Math.min(30_000, 500 * 2 ** Math.max(0, deliveryCount - 1));
+}
+
+/** Parse, validate, run the handler, then ack, nak or dead-letter and term. Never throws. */
+export async function handleMessage<T>(msg: JsMsg, deps: MessageDeps<T>): Promise<void> {
+  const deliveryCount = msg.info.deliveryCount;
+  const log = { stream: msg.info.stream, subject: msg.subject, seq: msg.seq, deliveryCount };
+  const parsed = parse(msg, deps.schema);
+  if (!parsed.ok) {
+    await reject(msg, deps, parsed.reason, parsed.issues);
+    return;
+  }
+  let result: HandlerResult;
+  try {
+    result = await deps.handler(parsed.value, context(msg));
+  } catch (err) {
+    if (err instanceof ValidationError) {
+      await reject(msg, deps, err.message, err.issues);
+    } else if (deliveryCount >= deps.maxDeliver) {
+      const message = err instanceof Error ? err.message : String(err);
+      await reject(
+        msg,
+        deps,
+        `handler failed on the last allowed delivery (${deliveryCount}): ${message}`,
+        [],
+      );
+    } else {
+      const delay = deps.nakDelay(deliveryCount);
+      deps.logger.warn({ ...log, ...errorFields(err), delay }, 'handler failed, message will be redelivered');
+      msg.nak(delay);
+    }
+    return;
+  }
+  if ('ack' in result) {
+    msg.ack();
+    deps.logger.debug(log, 'message acked');
+  } else if ('nak' in result) {
+    if (deliveryCount >= deps.maxDeliver) {
+      await reject(
+        msg,
+        deps,
+        `handler asked for a redelivery on the last allowed delivery (${deliveryCount})`,
+        [],
+      );
+      return;
+    }
+    msg.nak(result.nak);
+    deps.logger.debug({ ...log, delay: result.nak }, 'message nak-ed');
+  } else {
+    msg.term();
+    deps.logger.warn({ ...log, reason: result.term }, 'message terminated by its handler');
+  }
+}
+
+type Parsed<T> = { ok: true; value: T } | { ok: false; reason: string; issues: Issue[] };
+
+function parse<T>(msg: JsMsg, schema: z.ZodType<T>): Parsed<T> {
+  let json: unknown;
+  try {
+    json = JSON.parse(decodeText(msg.data));
+  } catch (err) {
+    const message = err instanceof Error ? err.message : String(err);
+    return { ok: false, reason: 'payload is not JSON', issues: [{ path: '(root)', message }] };
+  }
+  const result = schema.safeParse(json);
+  if (result.success) return { ok: true, value: result.data };
+  const issues = result.error.issues.map((i) => ({ path: formatPath(i.path), message: i.message }));
+  return { ok: false, reason: 'payload does not match the schema', issues };
+}
+
+function context(msg: JsMsg): MessageContext {
+  return {
+    stream: msg.info.stream,
+    subject: msg.subject,
+    seq: msg.seq,
+    deliveryCount: msg.info.deliveryCount,
+    redelivered: msg.redelivered,
+    headers: msg.headers,
+    working: () => msg.working(),
+  };
+}
+
+/**
+ * Dead-letters then terms. If the dead letter cannot be stored the message is nak-ed instead:
+ * it is not dropped before its record is safe.
+ */
+async function reject<T>(msg: JsMsg, deps: MessageDeps<T>, reason: string, issues: Issue[]): Promise<void> {
+  const log = { stream: msg.info.stream, subject: msg.subject, seq: msg.seq, reason, issues };
+  if (deps.deadLetters !== undefined) {
+    try {
+      await publishDeadLetter(deps.js, deadLetterRecord(deps.deadLetters, msg, reason, issues, deps.now()));
+    } catch (err) {
+      const delay = deps.nakDelay(msg.info.deliveryCount);
+      deps.logger.error({ ...log, ...errorFields(err), delay }, 'dead letter not stored, message nak-ed');
+      msg.nak(delay);
+      return;
+    }
+  }
+  msg.term();
+  deps.logger.warn(log, deps.deadLetters === undefined ? 'message terminated' : 'message dead-lettered');
+}

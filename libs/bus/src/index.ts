@@ -1,0 +1,12 @@
+export * from './codec.js';
+export * from './connection.js';
+export * from './consumer.js';
+export * from './dead-letters.js';
+export * from './events.js';
+export { defaultNakDelay, handleMessage, type MessageDeps } from './handle-message.js';
+export * from './kv.js';
+export * from './logger.js';
+export * from './nest-transport.js';
+export * from './provision.js';
+export { type PublishJsonOptions, publishJson, toHeaders } from './publish.js';
+export * from './service.js';

@@ -1,0 +1,145 @@
+import type { JetStreamClient, JetStreamManager } from '@nats-io/jetstream';
+import { jetstream, jetstreamManager } from '@nats-io/jetstream';
+import type { Msg, NatsConnection, Subscription } from '@nats-io/transport-node';
+import { BaseRpcContext, type CustomTransportStrategy, Server } from '@nestjs/microservices';
+import { OrchestraError, ValidationError } from '@orchestra/contracts';
+import { lastValueFrom } from 'rxjs';
+import type { z } from 'zod';
+import { decode, encode } from './codec.js';
+import { type RunningConsumer, runConsumer } from './consumer.js';
+import type { HandlerResult, MessageContext } from './handle-message.js';
+import { type BusLogger, errorFields, noopLogger } from './logger.js';
+import { type DurableConsumerConfig, ensureConsumer } from './provision.js';
+
+/** How an `@EventPattern(pattern)` handler is fed: a durable pull consumer on a stream. */
+export interface ConsumerBinding {
+  stream: string;
+  consumer: DurableConsumerConfig;
+  schema: z.ZodType<unknown>;
+  concurrency?: number;
+}
+
+export interface JetStreamServerOptions {
+  connection: NatsConnection;
+  /** `@EventPattern` patterns -> consumers. A pattern without a binding fails at start-up. */
+  bindings: Record<string, ConsumerBinding>;
+  /** Queue group of the `@MessagePattern` (request/reply) subscriptions, shared by replicas. */
+  queue: string;
+  logger?: BusLogger;
+}
+
+/** The context a handler receives with `@Ctx()`: the JetStream message's metadata. */
+export class JetStreamContext extends BaseRpcContext<[MessageContext]> {
+  get message(): MessageContext {
+    return this.args[0];
+  }
+}
+
+/**
+ * NestJS transport over NATS JetStream. `@EventPattern` handlers consume durable consumers and
+ * return a HandlerResult (ack, nak with delay, term); the transport awaits them itself, because
+ * the base class's event path hides failures. `@MessagePattern` handlers answer core-NATS
+ * requests (the `orchestra.api.*` endpoints) in a queue group.
+ */
+export class JetStreamServer extends Server implements CustomTransportStrategy {
+  private readonly consumers: RunningConsumer[] = [];
+  private readonly subscriptions: Subscription[] = [];
+  private readonly log: BusLogger;
+  readonly js: JetStreamClient;
+  private jsm?: JetStreamManager;
+
+  constructor(private readonly options: JetStreamServerOptions) {
+    super();
+    this.log = options.logger ?? noopLogger;
+    this.js = jetstream(options.connection);
+  }
+
+  async listen(callback: (...optionalParams: unknown[]) => unknown): Promise<void> {
+    try {
+      this.jsm = await jetstreamManager(this.options.connection);
+      for (const [pattern, handler] of this.messageHandlers) {
+        if (handler.isEventHandler) await this.bindConsumer(pattern);
+        else this.bindRequests(pattern);
+      }
+      callback();
+    } catch (error) {
+      callback(error);
+    }
+  }
+
+  private async bindConsumer(pattern: string): Promise<void> {
+    const binding = this.options.bindings[pattern];
+    if (!binding) throw new Error(`no JetStream consumer is bound to the event pattern ${pattern}`);
+    await ensureConsumer(this.jsm as JetStreamManager, binding.stream, binding.consumer);
+    const handler = this.messageHandlers.get(pattern);
+    if (!handler) return;
+    this.consumers.push(
+      runConsumer({
+        js: this.js,
+        stream: binding.stream,
+        durable: binding.consumer.durable_name,
+        schema: binding.schema,
+        concurrency: binding.concurrency ?? 1,
+        logger: this.log,
+        handler: async (value, ctx): Promise<HandlerResult> => {
+          const result = await lastValueFrom(
+            this.transformToObservable(await handler(value, new JetStreamContext([ctx]))),
+            { defaultValue: undefined },
+          );
+          return (result as HandlerResult | undefined) ?? { ack: true };
+        },
+      }),
+    );
+  }
+
+  private bindRequests(pattern: string): void {
+    const subscription = this.options.connection.subscribe(pattern, {
+      queue: this.options.queue,
+      callback: (error, msg) => {
+        if (error) this.log.warn(errorFields(error), `request subscription ${pattern} failed`);
+        else void this.answer(pattern, msg);
+      },
+    });
+    this.subscriptions.push(subscription);
+  }
+
+  private async answer(pattern: string, msg: Msg): Promise<void> {
+    const handler = this.messageHandlers.get(pattern);
+    if (!handler || !msg.reply) return;
+    let reply: unknown;
+    try {
+      const request = msg.data.length > 0 ? decode(msg.data) : {};
+      reply = await lastValueFrom(this.transformToObservable(await handler(request)), { defaultValue: null });
+    } catch (error) {
+      reply = { error: errorReply(error) };
+      if (!(error instanceof OrchestraError))
+        this.log.error(errorFields(error), `request on ${pattern} failed`);
+    }
+    msg.respond(encode(reply));
+  }
+
+  async close(): Promise<void> {
+    for (const subscription of this.subscriptions) subscription.unsubscribe();
+    await Promise.all(this.consumers.map((consumer) => consumer.stop()));
+  }
+
+  on(): never {
+    throw new Error('JetStreamServer does not emit events; watch the NATS connection status instead');
+  }
+
+  unwrap<T>(): T {
+    return this.options.connection as T;
+  }
+}
+
+/** The `{ error: { code, message, issues } }` body of a failed request. */
+export function errorReply(error: unknown): {
+  code: string;
+  message: string;
+  issues: { path: string; message: string }[];
+} {
+  if (error instanceof ValidationError)
+    return { code: error.code, message: error.message, issues: error.issues };
+  if (error instanceof OrchestraError) return { code: error.code, message: error.message, issues: [] };
+  return { code: 'INTERNAL', message: error instanceof Error ? error.message : String(error), issues: [] };
+}

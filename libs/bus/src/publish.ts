@@ -1,0 +1,46 @@
+import type {
+  JetStreamClient,
+  JetStreamPublishOptions,
+  PubAck,
+  StreamExpectations,
+} from '@nats-io/jetstream';
+import { headers as createHeaders, type MsgHdrs } from '@nats-io/transport-node';
+import { encode } from './codec.js';
+
+export { decode, decodeText, encode } from './codec.js';
+
+export interface PublishJsonOptions {
+  /** Deduplication id: a repeat within the stream's duplicate window is stored once. */
+  msgID?: string;
+  /** Server-checked preconditions, e.g. `{ lastSubjectSequence }` for optimistic concurrency. */
+  expect?: Partial<StreamExpectations>;
+  headers?: MsgHdrs | Record<string, string>;
+  /** Milliseconds to wait for the PubAck. */
+  timeout?: number;
+}
+
+/** Publishes `payload` as JSON to a subject captured by a stream; resolves once it is stored. */
+export function publishJson(
+  js: JetStreamClient,
+  subject: string,
+  payload: unknown,
+  options: PublishJsonOptions = {},
+): Promise<PubAck> {
+  const opts: Partial<JetStreamPublishOptions> = {};
+  if (options.msgID !== undefined) opts.msgID = options.msgID;
+  if (options.expect !== undefined) opts.expect = options.expect;
+  if (options.timeout !== undefined) opts.timeout = options.timeout;
+  if (options.headers !== undefined) opts.headers = toHeaders(options.headers);
+  return js.publish(subject, encode(payload), opts);
+}
+
+export function toHeaders(value: MsgHdrs | Record<string, string>): MsgHdrs {
+  if (isMsgHdrs(value)) return value;
+  const hdrs = createHeaders();
+  for (const [key, v] of Object.entries(value)) hdrs.set(key, v);
+  return hdrs;
+}
+
+function isMsgHdrs(value: MsgHdrs | Record<string, string>): value is MsgHdrs {
+  return typeof (value as MsgHdrs).get === 'function' && typeof (value as MsgHdrs).set === 'function';
+}

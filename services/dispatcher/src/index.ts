@@ -1,0 +1,3 @@
+export * from './builtin.js';
+export * from './main.js';
+export * from './plugin.js';

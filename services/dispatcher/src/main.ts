@@ -1,0 +1,83 @@
+import type { NatsConnection } from '@nats-io/transport-node';
+import { NestFactory } from '@nestjs/core';
+import {
+  type BusLogger,
+  type Clock,
+  type ConsumerBinding,
+  JetStreamServer,
+  type MessageContext,
+  provisionAll,
+  type RunningService,
+  serviceHandle,
+  systemClock,
+} from '@orchestra/bus';
+import { DispatchTask, Streams, Subjects } from '@orchestra/contracts';
+import 'reflect-metadata';
+import { builtinPlugin } from './builtin.js';
+import { DispatcherModule } from './dispatcher.module.js';
+import type { Plugin } from './plugin.js';
+import { TaskRunner } from './task-runner.js';
+
+const SECOND_NS = 1_000_000_000;
+
+export interface DispatcherOptions {
+  connection: NatsConnection;
+  logger: BusLogger;
+  plugins?: readonly Plugin[];
+  /** Tasks run at once per plugin. */
+  concurrency?: number;
+  clock?: Clock;
+  provision?: boolean;
+}
+
+/** Starts a dispatcher: one competing consumer per hosted plugin on `orchestra.tasks.<plugin>`. */
+export async function startDispatcher(options: DispatcherOptions): Promise<RunningService> {
+  if (options.provision !== false) await provisionAll(options.connection);
+  const plugins = options.plugins ?? [builtinPlugin];
+  const concurrency = options.concurrency ?? 16;
+  const bindings: Record<string, ConsumerBinding> = {};
+  for (const plugin of plugins) bindings[Subjects.tasks(plugin.name)] = taskBinding(plugin.name, concurrency);
+  const server = new JetStreamServer({
+    connection: options.connection,
+    bindings,
+    queue: 'orchestra-dispatcher',
+    logger: options.logger,
+  });
+  const app = await NestFactory.createMicroservice(
+    DispatcherModule.forRoot({
+      connection: options.connection,
+      plugins,
+      clock: options.clock ?? systemClock,
+      logger: options.logger,
+    }),
+    { strategy: server, logger: false },
+  );
+  await app.init();
+  const runner = app.get(TaskRunner);
+  for (const pattern of Object.keys(bindings)) {
+    server.addHandler(
+      pattern,
+      (task: DispatchTask, ctx: { message: MessageContext }) => runner.run(task, ctx.message),
+      true,
+    );
+  }
+  await app.listen();
+  options.logger.info({ service: 'dispatcher', plugins: plugins.map((p) => p.name) }, 'started');
+  return serviceHandle('dispatcher', app, options.logger);
+}
+
+function taskBinding(plugin: string, concurrency: number): ConsumerBinding {
+  return {
+    stream: Streams.tasks,
+    schema: DispatchTask,
+    concurrency,
+    consumer: {
+      durable_name: `dispatch-${plugin}`,
+      filter_subject: Subjects.tasks(plugin),
+      ack_wait: 30 * SECOND_NS,
+      // A command whose worker keeps crashing is given up; the orchestrator's deadline takes over.
+      max_deliver: 5,
+      max_ack_pending: Math.max(concurrency * 4, 64),
+    },
+  };
+}

@@ -1,0 +1,61 @@
+import { randomUUID } from 'node:crypto';
+import type { JetStreamClient } from '@nats-io/jetstream';
+import { publishJson } from '@orchestra/bus';
+import {
+  CancelExecution,
+  ExecutePlan,
+  type ExecutionContext,
+  ExecutionRef,
+  NotFoundError,
+  parseOrThrow,
+  Subjects,
+  ValidationError,
+  validatePlan,
+} from '@orchestra/contracts';
+import { toExecutionContext } from '@orchestra/execution';
+import type { ExecutionStore } from './execution-store.js';
+
+/**
+ * The request/reply API for interactive clients. `execute` validates first so that the caller
+ * hears about a bad plan at once, then stores the command: its publish ack means "will run".
+ */
+export class ApiService {
+  constructor(
+    private readonly js: JetStreamClient,
+    private readonly store: ExecutionStore,
+  ) {}
+
+  async execute(request: unknown): Promise<{ execution_id: string; duplicate: boolean }> {
+    const command = parseOrThrow(ExecutePlan, request, 'ExecutePlan request');
+    const validation = validatePlan(command.plan);
+    if (!validation.ok) {
+      throw new ValidationError(`invalid plan: ${validation.issues.length} problem(s)`, validation.issues);
+    }
+    const execution_id = command.execution_id ?? newExecutionId();
+    const ack = await publishJson(
+      this.js,
+      Subjects.executeCommand,
+      { type: 'ExecutePlan', plan: validation.plan, execution_id },
+      { msgID: execution_id },
+    );
+    return { execution_id, duplicate: ack.duplicate };
+  }
+
+  async cancel(request: unknown): Promise<{ execution_id: string; accepted: true }> {
+    const command = parseOrThrow(CancelExecution, request, 'CancelExecution request');
+    await publishJson(this.js, Subjects.cancelCommand, command);
+    return { execution_id: command.execution_id, accepted: true };
+  }
+
+  async status(request: unknown): Promise<ExecutionContext> {
+    const { execution_id } = parseOrThrow(ExecutionRef, request, 'status request');
+    const { state } = await this.store.refresh(execution_id);
+    if (state.status === 'new') throw new NotFoundError(`no execution ${execution_id}`);
+    return toExecutionContext(state);
+  }
+}
+
+/** Execution ids chosen at the edge: time-ordered prefix for humans, random suffix for uniqueness. */
+export function newExecutionId(now = Date.now()): string {
+  return `x${now.toString(36)}-${randomUUID().slice(0, 8)}`;
+}

@@ -1,0 +1,78 @@
+import type { JetStreamClient, JetStreamManager } from '@nats-io/jetstream';
+import { appendEvents, type BusLogger, readEvents } from '@orchestra/bus';
+import type { ExecutionEvent } from '@orchestra/contracts';
+import { type ExecutionState, fold, initialState } from '@orchestra/execution';
+
+export interface LoadedExecution {
+  state: ExecutionState;
+  /** Stream sequence of the execution's last event (0: none). */
+  seq: number;
+}
+
+/**
+ * The orchestrator's view of executions: folded state per execution, cached with the sequence
+ * it was folded to. The cache is only an optimisation: every append states the sequence it
+ * builds on, so a stale entry makes the append fail and the caller reloads.
+ */
+export class ExecutionStore {
+  private readonly cache = new Map<string, LoadedExecution>();
+
+  constructor(
+    private readonly js: JetStreamClient,
+    private readonly jsm: JetStreamManager,
+    private readonly logger: BusLogger,
+    private readonly capacity = 10_000,
+  ) {}
+
+  async load(executionId: string): Promise<LoadedExecution> {
+    return this.cache.get(executionId) ?? this.refresh(executionId);
+  }
+
+  /** Folds whatever was appended after the cached sequence (everything when nothing is cached). */
+  async refresh(executionId: string): Promise<LoadedExecution> {
+    const cached = this.cache.get(executionId);
+    const read = await readEvents(this.jsm, executionId, { fromSeq: (cached?.seq ?? 0) + 1 });
+    for (const invalid of read.invalid) {
+      this.logger.error(
+        { execution_id: executionId, seq: invalid.seq, issues: invalid.issues },
+        invalid.reason,
+      );
+    }
+    if (cached && read.events.length === 0) return cached;
+    const state = fold(
+      read.events.map((stored) => stored.event),
+      cached?.state ?? initialState(),
+    );
+    return this.remember(executionId, { state, seq: Math.max(read.lastSeq, cached?.seq ?? 0) });
+  }
+
+  async append(
+    executionId: string,
+    events: readonly ExecutionEvent[],
+    expectedSeq: number,
+    stateAfter: ExecutionState,
+  ): Promise<number> {
+    try {
+      const seq = await appendEvents(this.js, executionId, events, expectedSeq);
+      this.remember(executionId, { state: stateAfter, seq });
+      return seq;
+    } catch (error) {
+      this.cache.delete(executionId);
+      throw error;
+    }
+  }
+
+  forget(executionId: string): void {
+    this.cache.delete(executionId);
+  }
+
+  private remember(executionId: string, loaded: LoadedExecution): LoadedExecution {
+    this.cache.delete(executionId);
+    this.cache.set(executionId, loaded);
+    if (this.cache.size > this.capacity) {
+      const oldest = this.cache.keys().next().value;
+      if (oldest !== undefined) this.cache.delete(oldest);
+    }
+    return loaded;
+  }
+}

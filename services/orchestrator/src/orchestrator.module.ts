@@ -1,0 +1,65 @@
+import { type JetStreamClient, type JetStreamManager, jetstream, jetstreamManager } from '@nats-io/jetstream';
+import type { NatsConnection } from '@nats-io/transport-node';
+import { type DynamicModule, Module } from '@nestjs/common';
+import { CqrsModule } from '@nestjs/cqrs';
+import { type BusLogger, CLOCK, type Clock, LOGGER, NATS_CONNECTION } from '@orchestra/bus';
+import { ApiService } from './api.service.js';
+import { EffectPublisher } from './effect-publisher.js';
+import { ExecutionStore } from './execution-store.js';
+import { HandleInputHandler } from './handle-input.command.js';
+import { OrchestratorController } from './orchestrator.controller.js';
+import { Orchestrator } from './orchestrator.js';
+
+const JETSTREAM = Symbol('JETSTREAM');
+const JETSTREAM_MANAGER = Symbol('JETSTREAM_MANAGER');
+
+export interface OrchestratorModuleOptions {
+  connection: NatsConnection;
+  clock: Clock;
+  logger: BusLogger;
+}
+
+@Module({})
+export class OrchestratorModule {
+  static forRoot(options: OrchestratorModuleOptions): DynamicModule {
+    return {
+      module: OrchestratorModule,
+      imports: [CqrsModule.forRoot()],
+      controllers: [OrchestratorController],
+      providers: [
+        { provide: NATS_CONNECTION, useValue: options.connection },
+        { provide: CLOCK, useValue: options.clock },
+        { provide: LOGGER, useValue: options.logger },
+        { provide: JETSTREAM, useFactory: (nc: NatsConnection) => jetstream(nc), inject: [NATS_CONNECTION] },
+        {
+          provide: JETSTREAM_MANAGER,
+          useFactory: (nc: NatsConnection) => jetstreamManager(nc),
+          inject: [NATS_CONNECTION],
+        },
+        {
+          provide: ExecutionStore,
+          useFactory: (js: JetStreamClient, jsm: JetStreamManager, logger: BusLogger) =>
+            new ExecutionStore(js, jsm, logger),
+          inject: [JETSTREAM, JETSTREAM_MANAGER, LOGGER],
+        },
+        {
+          provide: EffectPublisher,
+          useFactory: (nc: NatsConnection, js: JetStreamClient) => new EffectPublisher(nc, js),
+          inject: [NATS_CONNECTION, JETSTREAM],
+        },
+        {
+          provide: Orchestrator,
+          useFactory: (store: ExecutionStore, effects: EffectPublisher, clock: Clock, logger: BusLogger) =>
+            new Orchestrator(store, effects, clock, logger),
+          inject: [ExecutionStore, EffectPublisher, CLOCK, LOGGER],
+        },
+        {
+          provide: ApiService,
+          useFactory: (js: JetStreamClient, store: ExecutionStore) => new ApiService(js, store),
+          inject: [JETSTREAM, ExecutionStore],
+        },
+        HandleInputHandler,
+      ],
+    };
+  }
+}

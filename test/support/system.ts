@@ -1,0 +1,94 @@
+import { jetstream } from '@nats-io/jetstream';
+import type { KV } from '@nats-io/kv';
+import { connect, type NatsConnection } from '@nats-io/transport-node';
+import {
+  type BusLogger,
+  decode,
+  noopLogger,
+  openResultsBucket,
+  provisionAll,
+  publishJson,
+} from '@orchestra/bus';
+import { type ExecutionResults, MessageIds, type PlanInput, Subjects } from '@orchestra/contracts';
+import { startDispatcher } from '@orchestra/dispatcher';
+import { startOrchestrator } from '@orchestra/orchestrator';
+import { startResults } from '@orchestra/results';
+import type { NatsServerHandle } from './nats-server.js';
+import { waitFor } from './wait.js';
+
+const FINAL = new Set(['completed', 'partial', 'failed', 'cancelled', 'rejected']);
+
+/** The three services in this process, each on its own connection, against a test's nats-server. */
+export class InProcessSystem {
+  private readonly stops: Array<() => Promise<void>> = [];
+  private readonly connections: NatsConnection[] = [];
+  client!: NatsConnection;
+  kv!: KV;
+
+  constructor(
+    private readonly server: NatsServerHandle,
+    private readonly logger: BusLogger = noopLogger,
+  ) {}
+
+  async connect(): Promise<NatsConnection> {
+    const nc = await connect({ servers: this.server.url, maxReconnectAttempts: -1, reconnectTimeWait: 100 });
+    this.connections.push(nc);
+    return nc;
+  }
+
+  async start(
+    which: Array<'orchestrator' | 'dispatcher' | 'results'> = ['orchestrator', 'dispatcher', 'results'],
+  ) {
+    this.client ??= await this.connect();
+    await provisionAll(this.client);
+    this.kv ??= await openResultsBucket(jetstream(this.client));
+    for (const name of which) await this.startService(name);
+    return this;
+  }
+
+  async startService(name: 'orchestrator' | 'dispatcher' | 'results') {
+    const connection = await this.connect();
+    const options = { connection, logger: this.logger, provision: false };
+    const service =
+      name === 'orchestrator'
+        ? await startOrchestrator(options)
+        : name === 'dispatcher'
+          ? await startDispatcher(options)
+          : await startResults(options);
+    this.stops.push(() => service.stop());
+    return service;
+  }
+
+  async execute(plan: PlanInput | unknown, execution_id: string): Promise<void> {
+    await publishJson(
+      jetstream(this.client),
+      Subjects.executeCommand,
+      { type: 'ExecutePlan', plan, execution_id },
+      {
+        msgID: execution_id,
+      },
+    );
+  }
+
+  async results(execution_id: string): Promise<ExecutionResults | undefined> {
+    const entry = await this.kv.get(execution_id);
+    return entry?.operation === 'PUT' ? (decode(entry.value) as ExecutionResults) : undefined;
+  }
+
+  async finalResults(execution_id: string, timeoutMs = 30_000): Promise<ExecutionResults> {
+    return waitFor(
+      async () => {
+        const results = await this.results(execution_id);
+        return results && FINAL.has(results.status) ? results : undefined;
+      },
+      { timeoutMs, what: `final execution_results of ${execution_id}` },
+    );
+  }
+
+  async stop(): Promise<void> {
+    for (const stop of this.stops.reverse()) await stop().catch(() => undefined);
+    for (const nc of this.connections) await nc.close().catch(() => undefined);
+  }
+}
+
+export { MessageIds };
