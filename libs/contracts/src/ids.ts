@@ -27,3 +27,11 @@ export const PluginName = z
   );
 
 export const ExecutionId = Identifier;
+
+/**
+ * A new execution id, chosen at the edge (CLI, client, API) when the caller gives none: a
+ * time-ordered prefix for humans and a random suffix for uniqueness. Valid as a subject token.
+ */
+export function newExecutionId(now = Date.now()): string {
+  return `x${now.toString(36)}-${globalThis.crypto.randomUUID().slice(0, 8)}`;
+}

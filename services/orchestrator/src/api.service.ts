@@ -1,4 +1,3 @@
-import { randomUUID } from 'node:crypto';
 import type { JetStreamClient } from '@nats-io/jetstream';
 import { publishJson } from '@orchestra/bus';
 import {
@@ -7,6 +6,7 @@ import {
   type ExecutionContext,
   ExecutionRef,
   NotFoundError,
+  newExecutionId,
   parseOrThrow,
   Subjects,
   ValidationError,
@@ -53,9 +53,4 @@ export class ApiService {
     if (state.status === 'new') throw new NotFoundError(`no execution ${execution_id}`);
     return toExecutionContext(state);
   }
-}
-
-/** Execution ids chosen at the edge: time-ordered prefix for humans, random suffix for uniqueness. */
-export function newExecutionId(now = Date.now()): string {
-  return `x${now.toString(36)}-${randomUUID().slice(0, 8)}`;
 }

@@ -1,0 +1,135 @@
+import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
+import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { join, resolve } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
+import type { NatsConnection } from '@nats-io/transport-node';
+import { type BusLogger, connectNats, provisionAll, type RunningService } from '@orchestra/bus';
+import { startDispatcher } from '@orchestra/dispatcher';
+import { startOrchestrator } from '@orchestra/orchestrator';
+import { startResults } from '@orchestra/results';
+import { STATE_DIR, URL_FILE } from './nats-location.js';
+
+export const SERVICES = ['orchestrator', 'dispatcher', 'results'] as const;
+export type ServiceName = (typeof SERVICES)[number];
+
+export interface StackOptions {
+  services: readonly ServiceName[];
+  /** Connect here; without it an embedded nats-server is started with its store under .orchestra/. */
+  natsUrl?: string | undefined;
+  logger: BusLogger;
+  cwd?: string;
+}
+
+export interface Stack {
+  natsUrl: string;
+  stop(): Promise<void>;
+}
+
+/** `orchestra up`: the chosen services in this process, and an embedded nats-server when needed. */
+export async function startStack(options: StackOptions): Promise<Stack> {
+  const cwd = options.cwd ?? process.cwd();
+  const embedded = options.natsUrl ? undefined : await startEmbeddedServer(cwd, options.logger);
+  const url = options.natsUrl ?? (embedded?.url as string);
+  const connections: NatsConnection[] = [];
+  const running: RunningService[] = [];
+  const stop = async () => {
+    for (const service of running.reverse()) await service.stop().catch(() => undefined);
+    for (const nc of connections) await nc.drain().catch(() => undefined);
+    await embedded?.stop();
+  };
+  try {
+    const admin = await connectNats({ servers: url.split(','), name: 'orchestra-up' });
+    connections.push(admin);
+    await provisionAll(admin);
+    for (const name of options.services) {
+      const connection = await connectNats({ servers: url.split(','), name: `orchestra-${name}` });
+      connections.push(connection);
+      const start = { orchestrator: startOrchestrator, dispatcher: startDispatcher, results: startResults }[
+        name
+      ];
+      running.push(await start({ connection, logger: options.logger, provision: false }));
+    }
+  } catch (error) {
+    await stop();
+    throw error;
+  }
+  return { natsUrl: url, stop };
+}
+
+interface EmbeddedServer {
+  url: string;
+  stop(): Promise<void>;
+}
+
+async function startEmbeddedServer(cwd: string, logger: BusLogger): Promise<EmbeddedServer> {
+  const binary = findNatsServer();
+  const stateDir = resolve(cwd, STATE_DIR);
+  const storeDir = join(stateDir, 'nats');
+  mkdirSync(storeDir, { recursive: true });
+  const port = (await isFree(4222)) ? 4222 : await freePort();
+  const child: ChildProcess = spawn(binary, ['-js', '-a', '127.0.0.1', '-p', String(port), '-sd', storeDir], {
+    stdio: ['ignore', 'ignore', 'pipe'],
+  });
+  let output = '';
+  child.stderr?.on('data', (chunk: Buffer) => {
+    output = (output + chunk.toString()).slice(-4000);
+  });
+  const url = `nats://127.0.0.1:${port}`;
+  await waitForPort(port, child, () => output);
+  writeFileSync(resolve(cwd, URL_FILE), url);
+  logger.info({ url, store: storeDir, pid: child.pid }, 'embedded nats-server started');
+  return {
+    url,
+    async stop() {
+      rmSync(resolve(cwd, URL_FILE), { force: true });
+      if (child.exitCode !== null) return;
+      const exited = new Promise((done) => child.once('exit', done));
+      child.kill('SIGTERM');
+      await exited;
+    },
+  };
+}
+
+export function findNatsServer(): string {
+  for (const candidate of [
+    process.env.NATS_SERVER_BIN,
+    'nats-server',
+    '/usr/sbin/nats-server',
+    '/usr/bin/nats-server',
+  ]) {
+    if (candidate && spawnSync(candidate, ['--version']).status === 0) return candidate;
+  }
+  throw new Error(
+    'nats-server is not installed. Install it (Debian/Ubuntu: `sudo apt-get install -y nats-server`) ' +
+      'or point NATS_URL at a running NATS server with JetStream enabled.',
+  );
+}
+
+async function waitForPort(port: number, child: ChildProcess, output: () => string): Promise<void> {
+  for (let i = 0; i < 200; i++) {
+    if (child.exitCode !== null) throw new Error(`nats-server exited (${child.exitCode}): ${output()}`);
+    if (!(await isFree(port))) return;
+    await sleep(50);
+  }
+  throw new Error(`nats-server did not listen on port ${port}: ${output()}`);
+}
+
+function isFree(port: number): Promise<boolean> {
+  return new Promise((done) => {
+    const server = createServer();
+    server.once('error', () => done(false));
+    server.listen(port, '127.0.0.1', () => server.close(() => done(true)));
+  });
+}
+
+function freePort(): Promise<number> {
+  return new Promise((done, fail) => {
+    const server = createServer();
+    server.once('error', fail);
+    server.listen(0, '127.0.0.1', () => {
+      const address = server.address();
+      server.close(() => done(typeof address === 'object' && address ? address.port : 0));
+    });
+  });
+}

@@ -1,0 +1,203 @@
+import { isDeepStrictEqual } from 'node:util';
+import {
+  DeliverPolicy,
+  type JetStreamClient,
+  type JetStreamManager,
+  jetstream,
+  jetstreamManager,
+} from '@nats-io/jetstream';
+import { type KV, Kvm } from '@nats-io/kv';
+import type { NatsConnection } from '@nats-io/transport-node';
+import {
+  type ConnectNatsOptions,
+  connectNats,
+  decode,
+  encode,
+  publishJson,
+  readEvents,
+  type StoredEvent,
+} from '@orchestra/bus';
+import {
+  Buckets,
+  type ExecutionContext,
+  ExecutionEvent,
+  type ExecutionResults,
+  NotFoundError,
+  newExecutionId,
+  OrchestraError,
+  type Plan,
+  Streams,
+  Subjects,
+  ValidationError,
+  validatePlan,
+} from '@orchestra/contracts';
+import { fold, toExecutionContext, toExecutionResults } from '@orchestra/execution';
+
+export interface ReplayReport {
+  execution_id: string;
+  events: StoredEvent[];
+  recomputed: ExecutionResults;
+  stored: ExecutionResults | null;
+  /** The stored results equal the ones recomputed from the log with the same fold. */
+  matches: boolean;
+}
+
+/**
+ * A typed client for Orchestra on the bus, used by the CLI and by users' code. Commands go
+ * straight to the commands stream (the publish ack means "stored, will run", with or without a
+ * running orchestrator); reads fold the event log locally with the same code as the services.
+ */
+export class OrchestraClient {
+  private kvPromise?: Promise<KV>;
+
+  private constructor(
+    readonly nc: NatsConnection,
+    private readonly js: JetStreamClient,
+    private readonly jsm: JetStreamManager,
+  ) {}
+
+  static async connect(options: ConnectNatsOptions = {}): Promise<OrchestraClient> {
+    const nc = await connectNats({ name: 'orchestra-client', ...options });
+    return OrchestraClient.using(nc);
+  }
+
+  static async using(nc: NatsConnection): Promise<OrchestraClient> {
+    return new OrchestraClient(nc, jetstream(nc), await jetstreamManager(nc));
+  }
+
+  /** Validates the plan here (a clear error before anything is stored), then stores the command. */
+  async execute(plan: unknown, executionId?: string): Promise<{ execution_id: string; duplicate: boolean }> {
+    const validation = validatePlan(plan);
+    if (!validation.ok) {
+      throw new ValidationError(`invalid plan: ${validation.issues.length} problem(s)`, validation.issues);
+    }
+    return this.submit(validation.plan, executionId);
+  }
+
+  /** Stores an ExecutePlan command as is (the orchestrator validates it and may reject it). */
+  async submit(
+    plan: Plan | unknown,
+    executionId?: string,
+  ): Promise<{ execution_id: string; duplicate: boolean }> {
+    const execution_id = executionId ?? newExecutionId();
+    const ack = await publishJson(
+      this.js,
+      Subjects.executeCommand,
+      { type: 'ExecutePlan', plan, execution_id },
+      { msgID: execution_id },
+    );
+    return { execution_id, duplicate: ack.duplicate };
+  }
+
+  async cancel(execution_id: string, reason?: string): Promise<void> {
+    await publishJson(this.js, Subjects.cancelCommand, {
+      type: 'CancelExecution',
+      execution_id,
+      ...(reason ? { reason } : {}),
+    });
+  }
+
+  async events(execution_id: string): Promise<StoredEvent[]> {
+    const read = await readEvents(this.jsm, execution_id);
+    return read.events;
+  }
+
+  /** The seed's execution context, folded from the log here. */
+  async status(execution_id: string): Promise<ExecutionContext> {
+    const events = await this.events(execution_id);
+    if (events.length === 0) throw new NotFoundError(`no execution ${execution_id}`);
+    return toExecutionContext(fold(events.map((stored) => stored.event)));
+  }
+
+  /** The stored `execution_results`, or null while the results service has not written any. */
+  async results(execution_id: string): Promise<ExecutionResults | null> {
+    const entry = await (await this.kv()).get(execution_id);
+    return entry?.operation === 'PUT' ? (decode(entry.value) as ExecutionResults) : null;
+  }
+
+  /** Waits for final results by watching the results bucket (no polling). */
+  async waitForResults(execution_id: string, timeoutMs = 0): Promise<ExecutionResults> {
+    const kv = await this.kv();
+    const watcher = await kv.watch({ key: execution_id });
+    const timer = timeoutMs > 0 ? setTimeout(() => watcher.stop(), timeoutMs) : undefined;
+    try {
+      for await (const entry of watcher) {
+        if (entry.operation !== 'PUT') continue;
+        const results = decode(entry.value) as ExecutionResults;
+        if (isFinal(results.status)) return results;
+      }
+    } finally {
+      clearTimeout(timer);
+      watcher.stop();
+    }
+    throw new OrchestraError('TIMEOUT', `no final results for ${execution_id} within ${timeoutMs} ms`);
+  }
+
+  async replay(execution_id: string): Promise<ReplayReport> {
+    const events = await this.events(execution_id);
+    if (events.length === 0) throw new NotFoundError(`no execution ${execution_id}`);
+    const recomputed = toExecutionResults(fold(events.map((stored) => stored.event)), execution_id);
+    const stored = await this.results(execution_id);
+    return { execution_id, events, recomputed, stored, matches: isDeepStrictEqual(stored, recomputed) };
+  }
+
+  async list(limit = 100): Promise<ExecutionResults[]> {
+    const kv = await this.kv();
+    const all: ExecutionResults[] = [];
+    for await (const key of await kv.keys()) {
+      const entry = await kv.get(key);
+      if (entry?.operation === 'PUT') all.push(decode(entry.value) as ExecutionResults);
+    }
+    all.sort((a, b) => (b.started_at ?? '').localeCompare(a.started_at ?? ''));
+    return all.slice(0, limit);
+  }
+
+  /**
+   * Every event of one execution, history first and then live, with no gap: a JetStream ordered
+   * consumer on the execution's subject. Ends after ExecutionFinished or ExecutionRejected.
+   */
+  async *watch(execution_id: string, options: { signal?: AbortSignal } = {}): AsyncGenerator<StoredEvent> {
+    const consumer = await this.js.consumers.get(Streams.events, {
+      filter_subjects: Subjects.events(execution_id),
+      deliver_policy: DeliverPolicy.All,
+    });
+    const messages = await consumer.consume();
+    const stop = () => messages.stop();
+    options.signal?.addEventListener('abort', stop, { once: true });
+    try {
+      for await (const msg of messages) {
+        const parsed = ExecutionEvent.safeParse(msg.json());
+        if (!parsed.success) continue;
+        yield { seq: msg.seq, event: parsed.data };
+        if (parsed.data.type === 'ExecutionFinished' || parsed.data.type === 'ExecutionRejected') return;
+      }
+    } finally {
+      options.signal?.removeEventListener('abort', stop);
+      messages.stop();
+    }
+  }
+
+  /** A request to the `orchestra.api.*` endpoints, for clients that prefer request/reply. */
+  async request<T>(endpoint: Parameters<typeof Subjects.api>[0], body: unknown, timeout = 5_000): Promise<T> {
+    const reply = decode((await this.nc.request(Subjects.api(endpoint), encode(body), { timeout })).data) as
+      | { error: { code: string; message: string } }
+      | T;
+    if (reply && typeof reply === 'object' && 'error' in reply) {
+      throw new OrchestraError(reply.error.code, reply.error.message);
+    }
+    return reply as T;
+  }
+
+  private kv(): Promise<KV> {
+    this.kvPromise ??= new Kvm(this.js).open(Buckets.results);
+    return this.kvPromise;
+  }
+
+  async close(): Promise<void> {
+    await this.nc.close();
+  }
+}
+
+export function isFinal(status: ExecutionResults['status']): boolean {
+  return status !== 'pending' && status !== 'running';
+}
