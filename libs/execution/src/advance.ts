@@ -77,7 +77,11 @@ function tryStart(emitter: Emitter, task: TaskState, entry: TaskIndexEntry): boo
   }
   let input = entry.task.input_context;
   if (entry.hasReferences) {
-    const resolution = resolveInput(input, (id) => state.tasks[id]?.output ?? undefined);
+    // A succeeded task's output may be JSON null, which is a value, not a missing output.
+    const resolution = resolveInput(input, (id) => {
+      const source = state.tasks[id];
+      return source?.status === 'success' ? (source.output ?? null) : undefined;
+    });
     if (!resolution.ok) {
       skip(emitter, task, resolution.reason);
       return true;

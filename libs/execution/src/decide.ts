@@ -55,6 +55,10 @@ export function decide(state: ExecutionState, input: DecisionInput, ctx: Decisio
       : input.kind === 'timer'
         ? input.timer.execution_id
         : input.execution_id;
+  if (state.execution_id !== null && executionId !== state.execution_id) {
+    // Folding the wrong stream must not record another execution's outcome in this one.
+    return { events, state, ignored: `input is for execution "${executionId}", not "${state.execution_id}"` };
+  }
   const emitter: Emitter = {
     state: draft,
     now: ctx.now,

@@ -43,7 +43,7 @@ export function toExecutionContext(state: ExecutionState, executionId?: string):
   const running = phaseIds.filter((id) => state.phases[id]?.status === 'running');
   const task_outputs: ExecutionContext['task_outputs'] = {};
   for (const task of Object.values(state.tasks)) {
-    if (task.status === 'success' && task.output !== null) task_outputs[task.task_id] = task.output;
+    if (task.status === 'success') task_outputs[task.task_id] = task.output ?? null;
   }
   return {
     execution_id: state.execution_id ?? executionId ?? 'unknown',

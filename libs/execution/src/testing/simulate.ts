@@ -1,24 +1,52 @@
-import type { ExecutionEvent, PlanInput, TaskOutcome } from '@orchestra/contracts';
+import {
+  type DispatchTask,
+  type ExecutionEvent,
+  type JsonValue,
+  MessageIds,
+  type TaskOutcome,
+  type Timer,
+} from '@orchestra/contracts';
 import { type Decision, type DecisionInput, decide } from '../decide.js';
-import type { Effect } from '../effects.js';
-import { effectsOf } from '../effects.js';
+import { type Effect, effectsOf, inFlightEffects } from '../effects.js';
 import { fold } from '../evolve.js';
 import { type ExecutionState, initialState } from '../state.js';
 
+/** How a worker answers one dispatch; `silent` never answers, so the deadline timer fires. */
+export type Answer =
+  | { kind: 'succeed'; output: JsonValue }
+  | { kind: 'fail'; message: string }
+  | { kind: 'silent' };
+/** The workers: the same world and plan give the same run. */
+export type World = (command: DispatchTask) => Answer;
+
+const dispatchId = (command: DispatchTask) =>
+  MessageIds.dispatch(command.execution_id, command.task_id, command.attempt_number);
+const timerId = (timer: Timer) => `${timer.kind}:${timer.task_id}:${timer.attempt_number}`;
+
 /**
- * A tiny in-memory driver for the decider, for tests: keeps the event log, feeds inputs at a
- * given time, and exposes the effects (dispatches, timers) the orchestrator would publish.
+ * A tiny in-memory orchestrator for tests: keeps the event log, feeds inputs at the current time,
+ * publishes the decided effects (dispatches deduplicated by message id, durable timers) and can
+ * crash between appending events and publishing their effects.
  */
 export class Simulation {
   readonly log: ExecutionEvent[] = [];
   state: ExecutionState = initialState();
   now = 1_000_000;
-  effects: Effect[] = [];
+  /** Every DispatchTask published, once per attempt. */
+  readonly dispatches: DispatchTask[] = [];
+  /** Timers stored and not fired yet. */
+  timers: Timer[] = [];
+  cancelNotices = 0;
+  /** How many inputs were decided. */
+  decisions = 0;
+  lastInput: DecisionInput | undefined;
   lastDecision: Decision | undefined;
+  private readonly answered = new Set<string>();
+  private beforeLast = { dispatches: 0, timers: [] as Timer[] };
 
   constructor(readonly executionId = 'exec-1') {}
 
-  execute(plan: PlanInput | unknown): Decision {
+  execute(plan: unknown): Decision {
     return this.input({ kind: 'execute', execution_id: this.executionId, plan });
   }
 
@@ -27,79 +55,151 @@ export class Simulation {
   }
 
   input(input: DecisionInput): Decision {
+    this.beforeLast = { dispatches: this.dispatches.length, timers: [...this.timers] };
     const decision = decide(this.state, input, { now: this.now });
     this.log.push(...decision.events);
     this.state = decision.state;
-    this.effects.push(...effectsOf(decision.state, decision.events));
+    this.publish(effectsOf(decision.state, decision.events));
+    this.decisions += 1;
+    this.lastInput = input;
     this.lastDecision = decision;
     return decision;
   }
 
-  /** Dispatches published so far and not yet answered, in order. */
-  openDispatches() {
-    return this.effects.flatMap((effect) => (effect.kind === 'dispatch' ? [effect.command] : []));
+  publish(effects: readonly Effect[]): void {
+    for (const effect of effects) {
+      if (effect.kind === 'dispatch') {
+        const id = dispatchId(effect.command);
+        if (!this.dispatches.some((command) => dispatchId(command) === id))
+          this.dispatches.push(effect.command);
+      } else if (effect.kind === 'timer') {
+        const id = timerId(effect.timer);
+        if (!this.timers.some((timer) => timerId(timer) === id)) this.timers.push(effect.timer);
+      } else this.cancelNotices += 1;
+    }
   }
 
-  dispatchOf(task_id: string, attempt?: number) {
-    const found = this.openDispatches().filter(
-      (command) => command.task_id === task_id && (attempt === undefined || command.attempt_number === attempt),
+  /**
+   * The orchestrator dies after appending only the first `keep` events of the last decision and
+   * before publishing any of its effects; on restart it folds the log and re-publishes what the
+   * state still needs.
+   */
+  crash(keep: number): void {
+    const decided = this.lastDecision?.events.length ?? 0;
+    this.log.splice(this.log.length - decided + Math.min(keep, decided));
+    this.dispatches.splice(this.beforeLast.dispatches);
+    this.timers = this.beforeLast.timers;
+    this.state = fold(this.log);
+    this.publish(inFlightEffects(this.state));
+  }
+
+  /** The last dispatch of a task (of one attempt, if given). */
+  dispatchOf(task_id: string, attempt?: number): DispatchTask {
+    const command = this.dispatches.findLast(
+      (c) => c.task_id === task_id && (attempt === undefined || c.attempt_number === attempt),
     );
-    const command = found.at(-1);
     if (!command) throw new Error(`no dispatch of ${task_id}${attempt ? ` attempt ${attempt}` : ''}`);
     return command;
   }
 
-  succeed(task_id: string, output: unknown = { ok: true }, attempt?: number): Decision {
-    const command = this.dispatchOf(task_id, attempt);
-    return this.outcome({
-      type: 'TaskOutcome',
-      status: 'succeeded',
-      output: output as TaskOutcome extends { output: infer O } ? O : never,
-      execution_id: command.execution_id,
-      phase_id: command.phase_id,
-      task_id,
-      attempt_number: command.attempt_number,
-      plugin_used: command.plugin,
-      duration_ms: 5,
-      finished_at: this.now,
-    });
+  dispatchedTasks(): string[] {
+    return this.dispatches.map((command) => command.task_id);
+  }
+
+  succeed(task_id: string, output: JsonValue = { ok: true }, attempt?: number): Decision {
+    return this.answer(this.dispatchOf(task_id, attempt), { kind: 'succeed', output }) as Decision;
   }
 
   fail(task_id: string, message = 'boom', attempt?: number): Decision {
-    const command = this.dispatchOf(task_id, attempt);
-    return this.outcome({
-      type: 'TaskOutcome',
-      status: 'failed',
-      error: { message },
-      execution_id: command.execution_id,
-      phase_id: command.phase_id,
-      task_id,
-      attempt_number: command.attempt_number,
-      plugin_used: command.plugin,
-      duration_ms: 5,
-      finished_at: this.now,
-    });
+    return this.answer(this.dispatchOf(task_id, attempt), { kind: 'fail', message }) as Decision;
+  }
+
+  /** Sends a worker's answer to `command` (duration 5 ms); undefined for `silent`. */
+  answer(command: DispatchTask, answer: Answer): Decision | undefined {
+    this.answered.add(dispatchId(command));
+    if (answer.kind === 'silent') return undefined;
+    return this.outcome(outcomeOf(command, answer, this.now));
   }
 
   outcome(outcome: TaskOutcome): Decision {
     return this.input({ kind: 'outcome', outcome });
   }
 
-  /** Moves the clock and fires every timer that is due, as the orchestrator's timer consumer would. */
+  /** A pending timer of a task (its latest attempt, if there are several). */
+  timerOf(kind: Timer['kind'], task_id: string): Timer {
+    const timer = this.timers.findLast((t) => t.kind === kind && t.task_id === task_id);
+    if (!timer) throw new Error(`no ${kind} timer for ${task_id}`);
+    return timer;
+  }
+
+  /** Fires one timer, moving the clock to its due time if that is later. */
+  fire(timer: Timer): Decision {
+    this.now = Math.max(this.now, timer.due_at);
+    this.timers = this.timers.filter((t) => t !== timer);
+    return this.input({ kind: 'timer', timer });
+  }
+
+  /** Moves the clock and fires every timer that is due, earliest first. */
   advanceTo(now: number): Decision[] {
     this.now = now;
-    const due = this.effects.flatMap((effect) =>
-      effect.kind === 'timer' && effect.timer.due_at <= now ? [effect.timer] : [],
+    const due = this.timers.filter((timer) => timer.due_at <= now).sort((a, b) => a.due_at - b.due_at);
+    return due.map((timer) => this.fire(timer));
+  }
+
+  /**
+   * One move of the world: the oldest unanswered dispatch gets its answer, or else the earliest
+   * timer fires. False when nothing is left to do.
+   */
+  step(world: World): boolean {
+    const command = this.dispatches.find((c) => !this.answered.has(dispatchId(c)));
+    if (command) {
+      this.answer(command, world(command));
+      return true;
+    }
+    const timer = this.timers.reduce<Timer | undefined>(
+      (a, b) => (a && a.due_at <= b.due_at ? a : b),
+      undefined,
     );
-    this.effects = this.effects.filter((effect) => !(effect.kind === 'timer' && effect.timer.due_at <= now));
-    return due.map((timer) => this.input({ kind: 'timer', timer }));
+    if (!timer) return false;
+    this.fire(timer);
+    return true;
+  }
+
+  /** Steps until nothing is left to do; throws after `maxSteps`. */
+  run(world: World, maxSteps = 10_000): number {
+    for (let steps = 0; steps < maxSteps; steps += 1) if (!this.step(world)) return steps;
+    throw new Error(`still running after ${maxSteps} steps`);
   }
 
   types(): string[] {
     return this.log.map((event) => event.type);
   }
 
+  eventsOf<T extends ExecutionEvent['type']>(type: T): Extract<ExecutionEvent, { type: T }>[] {
+    return this.log.filter((event): event is Extract<ExecutionEvent, { type: T }> => event.type === type);
+  }
+
   refold(): ExecutionState {
     return fold(this.log);
   }
+}
+
+export function outcomeOf(
+  command: DispatchTask,
+  answer: Exclude<Answer, { kind: 'silent' }>,
+  now: number,
+): TaskOutcome {
+  const common = {
+    type: 'TaskOutcome' as const,
+    execution_id: command.execution_id,
+    phase_id: command.phase_id,
+    task_id: command.task_id,
+    attempt_number: command.attempt_number,
+    plugin_used: command.plugin,
+    duration_ms: 5,
+    finished_at: now,
+  };
+  return answer.kind === 'succeed'
+    ? { ...common, status: 'succeeded', output: answer.output }
+    : { ...common, status: 'failed', error: { message: answer.message } };
 }
