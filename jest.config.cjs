@@ -41,7 +41,7 @@ const project = (displayName, suffix, extra = {}) => ({
   roots: ['<rootDir>/libs', '<rootDir>/services', '<rootDir>/apps', '<rootDir>/test'],
   testMatch: [`**/*.${suffix}.spec.ts`],
   transform: { '^.+\\.(t|j|mj)s$': swc },
-  transformIgnorePatterns: ['/node_modules/(?!(@nestjs|@nats-io|uuid)/)'],
+  transformIgnorePatterns: ['/node_modules/(?!(@nestjs|@nats-io|uuid|commander)/)'],
   moduleNameMapper,
   ...extra,
 });

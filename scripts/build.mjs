@@ -13,12 +13,14 @@ for (const workspace of workspaces) {
   if (!existsSync(src)) continue;
   const dist = join(root, workspace, 'dist');
   rmSync(dist, { recursive: true, force: true });
+  // Relative paths from the workspace: --strip-leading-paths drops the first segment (`src/`),
+  // so src/index.ts lands in dist/index.js, where each package.json's exports point.
   execFileSync(
     swc,
     [
-      src,
+      'src',
       '-d',
-      dist,
+      'dist',
       '--strip-leading-paths',
       '--config-file',
       join(root, '.swcrc'),
@@ -26,6 +28,6 @@ for (const workspace of workspaces) {
       '**/*.spec.ts',
       '--quiet',
     ],
-    { stdio: 'inherit' },
+    { stdio: 'inherit', cwd: join(root, workspace) },
   );
 }

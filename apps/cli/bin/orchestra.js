@@ -2,7 +2,7 @@
 // Thin launcher: the CLI is compiled to dist/ by `npm run build` (run by `npm install`).
 import { main } from '../dist/index.js';
 
-main(process.argv).then(
+main(process.argv.slice(2)).then(
   (code) => {
     process.exitCode = code;
   },

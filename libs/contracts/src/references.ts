@@ -46,10 +46,17 @@ export function parseReferenceBody(body: string): ReferenceParse {
   return { ok: true, reference: { raw, phase_id, task_id, path: parts.slice(3) } };
 }
 
-/** Every `${...}` in one string, in order. */
+/** Every `${...}` in one string, in order; a `${` never closed is reported as malformed too. */
 export function referencesInString(text: string): ReferenceParse[] {
   if (!text.includes('${')) return [];
-  return [...text.matchAll(OCCURRENCE)].map((match) => parseReferenceBody(match[1] ?? ''));
+  const found = [...text.matchAll(OCCURRENCE)].map((match) => parseReferenceBody(match[1] ?? ''));
+  const rest = text.replace(OCCURRENCE, '');
+  const unclosed = rest.indexOf('${');
+  if (unclosed >= 0) {
+    const raw = rest.slice(unclosed, unclosed + 64);
+    found.push({ ok: false, raw, message: `reference ${raw} is not closed with "}"` });
+  }
+  return found;
 }
 
 /** A string that is exactly one reference takes the referenced value as is (not its JSON text). */

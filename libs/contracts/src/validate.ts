@@ -12,11 +12,17 @@ export type PlanValidation = { ok: true; plan: Plan } | { ok: false; issues: Iss
  * dependencies, acyclic graphs, references to tasks certain to finish first, and size bounds.
  */
 export function validatePlan(value: unknown): PlanValidation {
-  const shape = Plan.safeParse(value);
+  const shape = Plan.safeParse(value, { error: missingField });
   if (!shape.success) return { ok: false, issues: zodIssues(shape.error) };
   const issues = semanticIssues(shape.data);
   return issues.length > 0 ? { ok: false, issues } : { ok: true, plan: shape.data };
 }
+
+/** zod says "expected string, received undefined" for an absent field; say what it means. */
+const missingField: z.core.$ZodErrorMap = (issue) =>
+  issue.code === 'invalid_type' && issue.input === undefined
+    ? `missing required field (expected ${issue.expected})`
+    : undefined;
 
 export function zodIssues(error: z.ZodError): Issue[] {
   return error.issues.map((issue) => ({ path: formatPath(issue.path), message: issue.message }));
@@ -204,7 +210,10 @@ function dependencyReach(tasks: readonly Task[]): (from: number, to: number) => 
     const pending = [from];
     while (pending.length > 0) {
       for (const next of edges[pending.pop() as number] ?? []) {
-        if (next === to || reaching.has(next)) return Boolean(reaching.add(from));
+        if (next === to || reaching.has(next)) {
+          reaching.add(from);
+          return true;
+        }
         if (seen[next] === stamp || (rank[next] as number) <= floor) continue;
         seen[next] = stamp;
         pending.push(next);

@@ -2,6 +2,9 @@ import type { ConsumerBinding } from '@orchestra/bus';
 import { CancelExecution, ExecutePlan, Streams, Subjects, TaskOutcome, Timer } from '@orchestra/contracts';
 
 const SECOND_NS = 1_000_000_000;
+/** How long a delivered input may stay unacknowledged before it is redelivered (a crash, mostly). */
+export const ORCHESTRATOR_ACK_WAIT_MS = 10_000;
+const ACK_WAIT_NS = (ORCHESTRATOR_ACK_WAIT_MS / 1000) * SECOND_NS;
 
 export interface OrchestratorTuning {
   /** Outcomes and timers handled at once (inputs of one execution are still taken one by one). */
@@ -18,7 +21,7 @@ export function orchestratorBindings(tuning: OrchestratorTuning): Record<string,
       consumer: {
         durable_name: 'orchestrator-execute',
         filter_subject: Subjects.executeCommand,
-        ack_wait: 30 * SECOND_NS,
+        ack_wait: ACK_WAIT_NS,
         max_deliver: 20,
       },
     },
@@ -28,7 +31,7 @@ export function orchestratorBindings(tuning: OrchestratorTuning): Record<string,
       consumer: {
         durable_name: 'orchestrator-cancel',
         filter_subject: Subjects.cancelCommand,
-        ack_wait: 30 * SECOND_NS,
+        ack_wait: ACK_WAIT_NS,
         max_deliver: 20,
       },
     },
@@ -39,7 +42,7 @@ export function orchestratorBindings(tuning: OrchestratorTuning): Record<string,
       consumer: {
         durable_name: 'orchestrator-outcomes',
         filter_subject: Subjects.allOutcomes,
-        ack_wait: 30 * SECOND_NS,
+        ack_wait: ACK_WAIT_NS,
         max_deliver: 20,
         max_ack_pending: 20_000,
       },
@@ -51,7 +54,7 @@ export function orchestratorBindings(tuning: OrchestratorTuning): Record<string,
       consumer: {
         durable_name: 'orchestrator-timers',
         filter_subject: Subjects.allTimers,
-        ack_wait: 30 * SECOND_NS,
+        ack_wait: ACK_WAIT_NS,
         // Timers that are not due yet are nak'ed with a delay, which counts as a delivery.
         max_deliver: -1,
         max_ack_pending: 100_000,

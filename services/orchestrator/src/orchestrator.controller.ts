@@ -11,6 +11,7 @@ import {
 } from '@orchestra/contracts';
 import type { DecisionInput } from '@orchestra/execution';
 import { ApiService } from './api.service.js';
+import { ORCHESTRATOR_ACK_WAIT_MS } from './bindings.js';
 import { HandleInput } from './handle-input.command.js';
 
 /** Thin adapters: bus message -> decider input -> CQRS command. The decisions live in libs/execution. */
@@ -41,9 +42,12 @@ export class OrchestratorController {
 
   @EventPattern<string>(Subjects.allTimers)
   async timer(@Payload() timer: Timer, @Ctx() ctx: JetStreamContext): Promise<HandlerResult> {
-    const wait = timer.due_at - this.clock.now();
-    if (wait > 0) return { nak: wait };
-    return this.run({ kind: 'timer', timer }, ctx);
+    const now = this.clock.now();
+    if (timer.due_at > now) return { nak: timer.due_at - now };
+    // A timer is nak'ed until due, so a second delivery is normal. Only one arriving an ack-wait
+    // after it was due can follow a handling that a crash cut short.
+    const redelivered = ctx.message.redelivered && now >= timer.due_at + ORCHESTRATOR_ACK_WAIT_MS * 0.9;
+    return this.run({ kind: 'timer', timer }, ctx, redelivered);
   }
 
   @MessagePattern(Subjects.api('execute'))
@@ -61,8 +65,12 @@ export class OrchestratorController {
     return this.api.status(request);
   }
 
-  private async run(input: DecisionInput, ctx: JetStreamContext): Promise<HandlerResult> {
-    await this.commands.execute(new HandleInput(input, ctx.message.redelivered));
+  private async run(
+    input: DecisionInput,
+    ctx: JetStreamContext,
+    redelivered = ctx.message.redelivered,
+  ): Promise<HandlerResult> {
+    await this.commands.execute(new HandleInput(input, redelivered));
     return { ack: true };
   }
 }

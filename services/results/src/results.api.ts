@@ -24,8 +24,7 @@ export class ResultsApi {
   async results(request: unknown): Promise<ExecutionResults> {
     const { execution_id } = parseOrThrow(ExecutionRef, request, 'results request');
     const entry = await this.kv.get(execution_id);
-    if (!entry || entry.operation !== 'PUT')
-      throw new NotFoundError(`no execution_results for ${execution_id}`);
+    if (entry?.operation !== 'PUT') throw new NotFoundError(`no execution_results for ${execution_id}`);
     return ExecutionResults.parse(decode(entry.value));
   }
 
@@ -34,7 +33,7 @@ export class ResultsApi {
     const executions: ExecutionListing[] = [];
     for await (const key of await this.kv.keys()) {
       const entry = await this.kv.get(key);
-      if (!entry || entry.operation !== 'PUT') continue;
+      if (entry?.operation !== 'PUT') continue;
       const results = ExecutionResults.safeParse(decode(entry.value));
       if (!results.success) continue;
       const { execution_id, plan_id, started_at, finished_at, summary } = results.data;

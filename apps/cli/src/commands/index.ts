@@ -1,0 +1,21 @@
+import type { CommandRegistration } from '../context.js';
+import { registerCancel, registerList, registerReplay, registerResults, registerStatus } from './inspect.js';
+import { registerRun, registerWatch } from './run.js';
+import { registerUp } from './up.js';
+import { registerValidate } from './validate.js';
+
+/**
+ * Every command of `orchestra`, in the order `--help` lists them. To add one, write
+ * `commands/<name>.ts` exporting a `CommandRegistration`, import it here and list it below.
+ */
+export const COMMANDS: readonly CommandRegistration[] = [
+  registerUp,
+  registerValidate,
+  registerRun,
+  registerWatch,
+  registerResults,
+  registerReplay,
+  registerStatus,
+  registerList,
+  registerCancel,
+];

@@ -1,0 +1,82 @@
+import type { ExecutionEvent, ExecutionResults } from '@orchestra/contracts';
+
+/** One human line per event, for timelines and live watching. */
+export function describeEvent(event: ExecutionEvent): string {
+  switch (event.type) {
+    case 'ExecutionRejected':
+      return `rejected: ${event.reason}${event.issues.map((i) => `\n    ${i.path}: ${i.message}`).join('')}`;
+    case 'ExecutionStarted':
+      return `started plan ${event.plan.plan_id} (${event.plan.phases.length} phases, ${countTasks(event)} tasks)`;
+    case 'PhaseStarted':
+      return `phase ${event.phase_id} started`;
+    case 'TaskDispatched':
+      return `${event.phase_id}/${event.task_id} attempt ${event.attempt_number} → ${event.plugin}${event.kind === 'first' ? '' : ` (${event.kind})`}`;
+    case 'TaskSucceeded':
+      return `${event.phase_id}/${event.task_id} ✓ succeeded on ${event.plugin_used} in ${event.duration_ms} ms`;
+    case 'TaskFailed':
+      return `${event.phase_id}/${event.task_id} ✗ attempt ${event.attempt_number} failed: ${event.error}`;
+    case 'TaskTimedOut':
+      return `${event.phase_id}/${event.task_id} ⏱ attempt ${event.attempt_number} timed out on ${event.plugin_used}`;
+    case 'TaskRetryScheduled':
+      return `${event.phase_id}/${event.task_id} ↻ retry as attempt ${event.next_attempt_number} in ${event.delay_ms} ms`;
+    case 'TaskSkipped':
+      return `${event.phase_id}/${event.task_id} – skipped: ${event.reason}`;
+    case 'TaskGaveUp':
+      return `${event.phase_id}/${event.task_id} ✗ gave up (${event.status}): ${event.reason}`;
+    case 'OutcomeIgnored':
+      return `${event.phase_id}/${event.task_id} ignored an outcome of attempt ${event.attempt_number}: ${event.reason}`;
+    case 'PhaseFinished':
+      return `phase ${event.phase_id} ${event.status}`;
+    case 'ExecutionCancelled':
+      return `cancel requested: ${event.reason}`;
+    case 'ExecutionFinished':
+      return `execution ${event.status}`;
+    default: {
+      const _exhaustive: never = event;
+      return String(_exhaustive);
+    }
+  }
+}
+
+function countTasks(event: Extract<ExecutionEvent, { type: 'ExecutionStarted' }>): number {
+  return event.plan.phases.reduce((sum, phase) => sum + phase.tasks.length, 0);
+}
+
+/** A timeline line: time offset from the first event, then the description. */
+export function timelineLine(event: ExecutionEvent, origin: number): string {
+  const offset = ((event.at - origin) / 1000).toFixed(3).padStart(9);
+  return `+${offset}s  ${describeEvent(event)}`;
+}
+
+const STATUS_MARK: Record<string, string> = {
+  success: '✓',
+  failed: '✗',
+  timeout: '⏱',
+  skipped: '–',
+  running: '…',
+  pending: '·',
+};
+
+/** `execution_results` as a short human summary. */
+export function formatResults(results: ExecutionResults): string {
+  const lines = [
+    `execution ${results.execution_id} (plan ${results.plan_id ?? '?'}): ${results.status}` +
+      (results.duration_ms === null ? '' : ` in ${results.duration_ms} ms`),
+  ];
+  for (const phase of results.phases) {
+    lines.push(`  ${phase.phase_id}: ${phase.status}`);
+    for (const task of phase.tasks) {
+      const detail = task.error ? ` — ${task.error}` : '';
+      const plugin = task.plugin_used ? ` on ${task.plugin_used}` : '';
+      lines.push(
+        `    ${STATUS_MARK[task.status] ?? '?'} ${task.task_id} ${task.status}${plugin}, attempt ${task.attempt_number}${detail}`,
+      );
+    }
+  }
+  const s = results.summary;
+  lines.push(
+    `  summary: ${s.total_tasks} tasks, ${s.successful} successful, ${s.failed} failed, ${s.skipped} skipped, ${s.timeout} timed out`,
+  );
+  for (const error of results.errors) lines.push(`  error: ${error}`);
+  return lines.join('\n');
+}

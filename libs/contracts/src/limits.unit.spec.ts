@@ -1,0 +1,136 @@
+import { LIMITS } from './limits.js';
+import { parsePlan } from './parse.js';
+import type { TaskInput } from './plan.js';
+import { issuesOf, onlyIssue, phase, plan, task } from './testing/plans.js';
+import { validatePlan } from './validate.js';
+
+const withTask = (extra: Partial<TaskInput>) => validatePlan(plan([phase('a', [task('t', extra)])]));
+
+describe('bounds on a task', () => {
+  it('accepts retries up to LIMITS.retries and rejects more or fewer', () => {
+    expect(withTask({ retries: LIMITS.retries }).ok).toBe(true);
+    expect(onlyIssue(withTask({ retries: LIMITS.retries + 1 }))).toEqual({
+      path: 'phases[0].tasks[0].retries',
+      message: `Too big: expected number to be <=${LIMITS.retries}`,
+    });
+    expect(onlyIssue(withTask({ retries: -1 })).path).toBe('phases[0].tasks[0].retries');
+  });
+
+  it('rejects timeout_ms 0, negative or beyond LIMITS.timeoutMs; accepts 1 ms', () => {
+    expect(withTask({ timeout_ms: 1 }).ok).toBe(true);
+    for (const timeout_ms of [0, -5, LIMITS.timeoutMs + 1, Number.POSITIVE_INFINITY]) {
+      expect(onlyIssue(withTask({ timeout_ms })).path).toBe('phases[0].tasks[0].timeout_ms');
+    }
+    expect(onlyIssue(withTask({ timeout_ms: 0 })).message).toBe('Too small: expected number to be >=1');
+  });
+
+  it('bounds the backoff', () => {
+    const issues = issuesOf(
+      withTask({ backoff: { initial_ms: -1, multiplier: 11, max_ms: LIMITS.backoffMs + 1 } }),
+    );
+    expect(issues.map((issue) => issue.path)).toEqual([
+      'phases[0].tasks[0].backoff.initial_ms',
+      'phases[0].tasks[0].backoff.multiplier',
+      'phases[0].tasks[0].backoff.max_ms',
+    ]);
+  });
+
+  it('rejects an input_context over LIMITS.inputBytes as JSON', () => {
+    const big = 'x'.repeat(LIMITS.inputBytes);
+    const issue = onlyIssue(withTask({ input_context: { big } }));
+    expect(issue).toEqual({
+      path: 'phases[0].tasks[0].input_context',
+      message: `input_context is ${LIMITS.inputBytes + 10} bytes as JSON; the limit is ${LIMITS.inputBytes}`,
+    });
+    expect(withTask({ input_context: { big: big.slice(20) } }).ok).toBe(true);
+  });
+
+  it('rejects ids longer than LIMITS.idLength', () => {
+    expect(withTask({ task_id: 'a'.repeat(LIMITS.idLength) }).ok).toBe(true);
+    expect(onlyIssue(withTask({ task_id: 'a'.repeat(LIMITS.idLength + 1) }))).toEqual({
+      path: 'phases[0].tasks[0].task_id',
+      message: `must be at most ${LIMITS.idLength} characters`,
+    });
+  });
+});
+
+describe('plugin names are one NATS subject token', () => {
+  it.each(['builtin', 'finance@cowork', 'data-connector@cowork', 'a_b-9'])('accepts %j', (name) => {
+    expect(withTask({ assigned_plugin: name, fallback_plugin: name }).ok).toBe(true);
+  });
+
+  it.each(['a.b', 'finance.*', 'tasks.>', '*', '>', 'a b', 'a\tb', ' a', '', '@a', 'a$b'])(
+    'rejects %j',
+    (name) => {
+      const issues = issuesOf(withTask({ assigned_plugin: name, fallback_plugin: name }));
+      const paths = new Set(issues.map((issue) => issue.path));
+      expect([...paths]).toEqual([
+        'phases[0].tasks[0].assigned_plugin',
+        'phases[0].tasks[0].fallback_plugin',
+      ]);
+      if (name !== '') {
+        expect(issues[0]?.message).toBe(
+          'must be a single NATS subject token: letters, digits, "-", "_" and "@" only (no ".", "*", ">" or spaces)',
+        );
+      }
+    },
+  );
+});
+
+describe('bounds on a plan', () => {
+  const many = (count: number, prefix = 't') =>
+    Array.from({ length: count }, (_, i) => task(`${prefix}${i}`));
+
+  it('rejects a phase with more than LIMITS.tasks tasks', () => {
+    const issue = onlyIssue(validatePlan(plan([phase('a', many(LIMITS.tasks + 1))])));
+    expect(issue).toEqual({
+      path: 'phases[0].tasks',
+      message: `Too big: expected array to have <=${LIMITS.tasks} items`,
+    });
+  });
+
+  it('rejects more than LIMITS.tasks tasks across phases', () => {
+    const half = Math.ceil((LIMITS.tasks + 1) / 2);
+    const issue = onlyIssue(validatePlan(plan([phase('a', many(half, 'a')), phase('b', many(half, 'b'))])));
+    expect(issue).toEqual({
+      path: 'phases',
+      message: `the plan has ${half * 2} tasks; the limit is ${LIMITS.tasks}`,
+    });
+  });
+
+  it('rejects more than LIMITS.phases phases', () => {
+    const phases = Array.from({ length: LIMITS.phases + 1 }, (_, i) => phase(`p${i}`, [task(`t${i}`)]));
+    expect(onlyIssue(validatePlan(plan(phases))).path).toBe('phases');
+  });
+});
+
+describe('validation time stays bounded at the limits', () => {
+  /** One phase of LIMITS.tasks tasks, each depending on the one before, each referencing `target(i)`. */
+  const chain = (target: (i: number) => number) =>
+    plan([
+      phase(
+        'a',
+        Array.from({ length: LIMITS.tasks }, (_, i) =>
+          task(
+            `t${i}`,
+            i === 0 ? {} : { depends_on: [`t${i - 1}`], input_context: { x: `\${a.t${target(i)}.output}` } },
+          ),
+        ),
+      ),
+    ]);
+
+  it('checks a depends_on chain of LIMITS.tasks tasks that all reference the first one', () => {
+    const document = JSON.stringify(chain(() => 0));
+    expect(Buffer.byteLength(document)).toBeLessThan(LIMITS.planBytes);
+    const started = performance.now();
+    expect(parsePlan(document).ok).toBe(true);
+    expect(performance.now() - started).toBeLessThan(3_000);
+  });
+
+  it('rejects quickly a chain where every task references a later one', () => {
+    const started = performance.now();
+    const issues = issuesOf(validatePlan(chain((i) => (i + 1) % LIMITS.tasks)));
+    expect(issues).toHaveLength(LIMITS.tasks - 2);
+    expect(performance.now() - started).toBeLessThan(3_000);
+  });
+});
