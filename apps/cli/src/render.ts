@@ -1,4 +1,5 @@
 import type { ExecutionEvent, ExecutionResults } from '@orchestra/contracts';
+import { stringify } from 'yaml';
 
 /** One human line per event, for timelines and live watching. */
 export function describeEvent(event: ExecutionEvent): string {
@@ -48,35 +49,7 @@ export function timelineLine(event: ExecutionEvent, origin: number): string {
   return `+${offset}s  ${describeEvent(event)}`;
 }
 
-const STATUS_MARK: Record<string, string> = {
-  success: '✓',
-  failed: '✗',
-  timeout: '⏱',
-  skipped: '–',
-  running: '…',
-  pending: '·',
-};
-
-/** `execution_results` as a short human summary. */
+/** `execution_results` in the seed's own shape, as YAML under an `execution_results:` key. */
 export function formatResults(results: ExecutionResults): string {
-  const lines = [
-    `execution ${results.execution_id} (plan ${results.plan_id ?? '?'}): ${results.status}` +
-      (results.duration_ms === null ? '' : ` in ${results.duration_ms} ms`),
-  ];
-  for (const phase of results.phases) {
-    lines.push(`  ${phase.phase_id}: ${phase.status}`);
-    for (const task of phase.tasks) {
-      const detail = task.error ? ` — ${task.error}` : '';
-      const plugin = task.plugin_used ? ` on ${task.plugin_used}` : '';
-      lines.push(
-        `    ${STATUS_MARK[task.status] ?? '?'} ${task.task_id} ${task.status}${plugin}, attempt ${task.attempt_number}${detail}`,
-      );
-    }
-  }
-  const s = results.summary;
-  lines.push(
-    `  summary: ${s.total_tasks} tasks, ${s.successful} successful, ${s.failed} failed, ${s.skipped} skipped, ${s.timeout} timed out`,
-  );
-  for (const error of results.errors) lines.push(`  error: ${error}`);
-  return lines.join('\n');
+  return stringify({ execution_results: results }, { lineWidth: 0 }).trimEnd();
 }

@@ -115,22 +115,44 @@ export class OrchestraClient {
     return entry?.operation === 'PUT' ? (decode(entry.value) as ExecutionResults) : null;
   }
 
-  /** Waits for final results by watching the results bucket (no polling). */
+  /**
+   * Waits for final results by watching the results bucket. A watch that breaks (a server
+   * restart, a reconnect) is opened again until the deadline (0: no deadline).
+   */
   async waitForResults(execution_id: string, timeoutMs = 0): Promise<ExecutionResults> {
+    const deadline = timeoutMs > 0 ? Date.now() + timeoutMs : Number.POSITIVE_INFINITY;
+    while (Date.now() < deadline) {
+      try {
+        const results = await this.watchUntilFinal(execution_id, deadline);
+        if (results) return results;
+      } catch {
+        // the watch broke: the connection reconnects by itself, so try again shortly
+      }
+      await new Promise((resolve) => setTimeout(resolve, 250));
+    }
+    throw new OrchestraError('TIMEOUT', `no final results for ${execution_id} within ${timeoutMs} ms`);
+  }
+
+  private async watchUntilFinal(
+    execution_id: string,
+    deadline: number,
+  ): Promise<ExecutionResults | undefined> {
     const kv = await this.kv();
     const watcher = await kv.watch({ key: execution_id });
-    const timer = timeoutMs > 0 ? setTimeout(() => watcher.stop(), timeoutMs) : undefined;
+    const timer = Number.isFinite(deadline)
+      ? setTimeout(() => watcher.stop(), deadline - Date.now())
+      : undefined;
     try {
       for await (const entry of watcher) {
         if (entry.operation !== 'PUT') continue;
         const results = decode(entry.value) as ExecutionResults;
         if (isFinal(results.status)) return results;
       }
+      return undefined;
     } finally {
       clearTimeout(timer);
       watcher.stop();
     }
-    throw new OrchestraError('TIMEOUT', `no final results for ${execution_id} within ${timeoutMs} ms`);
   }
 
   async replay(execution_id: string): Promise<ReplayReport> {
