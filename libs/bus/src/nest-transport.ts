@@ -1,9 +1,10 @@
 import type { JetStreamClient, JetStreamManager } from '@nats-io/jetstream';
 import { jetstream, jetstreamManager } from '@nats-io/jetstream';
 import type { Msg, NatsConnection, Subscription } from '@nats-io/transport-node';
+import { Catch, type RpcExceptionFilter } from '@nestjs/common';
 import { BaseRpcContext, type CustomTransportStrategy, Server } from '@nestjs/microservices';
 import { OrchestraError, ValidationError } from '@orchestra/contracts';
-import { lastValueFrom } from 'rxjs';
+import { lastValueFrom, type Observable, throwError } from 'rxjs';
 import type { z } from 'zod';
 import { decode, encode } from './codec.js';
 import { type RunningConsumer, runConsumer } from './consumer.js';
@@ -142,4 +143,16 @@ export function errorReply(error: unknown): {
     return { code: error.code, message: error.message, issues: error.issues };
   if (error instanceof OrchestraError) return { code: error.code, message: error.message, issues: [] };
   return { code: 'INTERNAL', message: error instanceof Error ? error.message : String(error), issues: [] };
+}
+
+/**
+ * Nest's default RPC filter turns every error into "Internal server error". This one hands the
+ * original error to the transport, which knows what to do with it: a ValidationError is a clear
+ * reply (or a dead letter), anything else a nak. Register it with `app.useGlobalFilters`.
+ */
+@Catch()
+export class RethrowRpcErrors implements RpcExceptionFilter<unknown> {
+  catch(exception: unknown): Observable<never> {
+    return throwError(() => exception);
+  }
 }

@@ -7,6 +7,7 @@ import {
   JetStreamServer,
   type MessageContext,
   provisionAll,
+  RethrowRpcErrors,
   type RunningService,
   serviceHandle,
   systemClock,
@@ -61,6 +62,7 @@ export async function startDispatcher(options: DispatcherOptions): Promise<Runni
       true,
     );
   }
+  app.useGlobalFilters(new RethrowRpcErrors());
   await app.listen();
   options.logger.info({ service: 'dispatcher', plugins: plugins.map((p) => p.name) }, 'started');
   return serviceHandle('dispatcher', app, options.logger);

@@ -5,6 +5,7 @@ import {
   type Clock,
   JetStreamServer,
   provisionAll,
+  RethrowRpcErrors,
   type RunningService,
   serviceHandle,
   systemClock,
@@ -38,6 +39,7 @@ export async function startOrchestrator(options: OrchestratorOptions): Promise<R
     }),
     { strategy: server, logger: false },
   );
+  app.useGlobalFilters(new RethrowRpcErrors());
   await app.listen();
   options.logger.info({ service: 'orchestrator' }, 'started');
   return serviceHandle('orchestrator', app, options.logger);

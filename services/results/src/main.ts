@@ -8,6 +8,7 @@ import {
   JetStreamServer,
   openResultsBucket,
   provisionAll,
+  RethrowRpcErrors,
   type RunningService,
   serviceHandle,
 } from '@orchestra/bus';
@@ -67,6 +68,7 @@ export async function startResults(options: ResultsOptions): Promise<RunningServ
     strategy: server,
     logger: false,
   });
+  app.useGlobalFilters(new RethrowRpcErrors());
   await app.listen();
   options.logger.info({ service: 'results' }, 'started');
   return serviceHandle('results', app, options.logger);
