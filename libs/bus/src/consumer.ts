@@ -3,10 +3,16 @@ import { errors } from '@nats-io/transport-node';
 import type { DeadLetterSource } from '@orchestra/contracts';
 import type { z } from 'zod';
 import { deadLetterSourceOf } from './dead-letters.js';
-import { defaultNakDelay, handleMessage, type MessageDeps, type MessageHandler } from './handle-message.js';
+import {
+  defaultNakDelay,
+  handleMessage,
+  type MessageDeps,
+  type MessageHandler,
+  type MessageVerifier,
+} from './handle-message.js';
 import { type BusLogger, errorFields, noopLogger } from './logger.js';
 
-export type { HandlerResult, MessageContext, MessageHandler } from './handle-message.js';
+export type { HandlerResult, MessageContext, MessageHandler, MessageVerifier } from './handle-message.js';
 
 export interface RunConsumerOptions<T> {
   js: JetStreamClient;
@@ -15,6 +21,8 @@ export interface RunConsumerOptions<T> {
   durable: string;
   schema: z.ZodType<T>;
   handler: MessageHandler<T>;
+  /** Checks a valid payload against its subject (or anything else a schema cannot see). */
+  verify?: MessageVerifier<T>;
   /** Deliveries allowed per message. Default: the consumer's max_deliver, unlimited when -1. */
   maxDeliver?: number;
   /** Messages processed at once. Default 1. */
@@ -52,6 +60,7 @@ export function runConsumer<T>(options: RunConsumerOptions<T>): RunningConsumer 
     js: options.js,
     schema: options.schema,
     handler: options.handler,
+    verify: options.verify,
     maxDeliver: options.maxDeliver ?? Number.POSITIVE_INFINITY,
     deadLetters:
       options.deadLetters === false ? undefined : (options.deadLetters ?? deadLetterSourceOf(options.stream)),

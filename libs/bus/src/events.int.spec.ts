@@ -52,8 +52,11 @@ describe('appendEvents', () => {
     const seq = await appendEvents(js, 'exec-b', [phaseStarted('exec-b', 'p1')], 0);
     // Another execution's events move the stream sequence, not this subject's.
     await appendEvents(js, 'exec-other', [phaseStarted('exec-other', 'p1')], 0);
-    const stale = appendEvents(js, 'exec-b', [phaseStarted('exec-b', 'p2')], 0);
-    await expect(stale).rejects.toBeInstanceOf(ConcurrencyError);
+    // A position already taken: its message id is a duplicate, which the server reports first.
+    const taken = appendEvents(js, 'exec-b', [phaseStarted('exec-b', 'p2')], 0);
+    await expect(taken).rejects.toBeInstanceOf(ConcurrencyError);
+    // A position that never existed on this subject: the server's wrong-last-sequence error.
+    const stale = appendEvents(js, 'exec-b', [phaseStarted('exec-b', 'p2')], seq + 1);
     const error = await stale.catch((err: unknown) => err);
     expect((error as ConcurrencyError).code).toBe('CONCURRENCY');
     expect((error as Error).cause).toBeInstanceOf(JetStreamApiError);

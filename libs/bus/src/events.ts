@@ -7,6 +7,7 @@ import {
   type JsMsg,
   type OrderedConsumerOptions,
 } from '@nats-io/jetstream';
+import { errors } from '@nats-io/transport-node';
 import {
   ConcurrencyError,
   ExecutionEvent,
@@ -48,15 +49,32 @@ export async function appendEvents(
   for (const [index, event] of events.entries()) checkEvent(executionId, event, index);
   let expected = expectedLastSubjectSequence;
   for (const [index, event] of events.entries()) {
-    const msgID = options.msgId?.(event, index);
+    // By default the message id names the position the event claims. On a clustered 2.9 stream
+    // the expected-sequence check alone can let two writers claim it (nats-server #4320); the
+    // dedupe of the id cannot, so a duplicate is a conflict too.
+    const msgID = options.msgId ? options.msgId(event, index) : `${executionId}:${expected}`;
     try {
       const ack = await publishJson(js, subject, event, {
         expect: { lastSubjectSequence: expected },
         ...(msgID === undefined ? {} : { msgID }),
         ...(options.timeout === undefined ? {} : { timeout: options.timeout }),
       });
+      if (ack.duplicate && !options.msgId) {
+        throw new ConcurrencyError(
+          `execution ${executionId}: position after sequence ${expected} was already taken ` +
+            `(${index} of ${events.length} events appended before the conflict)`,
+        );
+      }
       expected = ack.seq;
     } catch (err) {
+      if (isOverMaxPayload(err)) {
+        // Retrying cannot help: the event must shrink or the server's max_payload grow.
+        throw new ValidationError(
+          `event ${index} (${event.type}) of execution ${executionId} is larger than the server's max_payload`,
+          [{ path: `events[${index}]`, message: 'larger than the server accepts in one message' }],
+          { cause: err },
+        );
+      }
       if (isWrongLastSequence(err)) {
         throw new ConcurrencyError(
           `execution ${executionId} moved past sequence ${expected}: ` +
@@ -68,6 +86,10 @@ export async function appendEvents(
     }
   }
   return expected;
+}
+
+function isOverMaxPayload(err: unknown): boolean {
+  return err instanceof errors.InvalidArgumentError && err.message.includes('max_payload');
 }
 
 export function isWrongLastSequence(err: unknown): boolean {
@@ -184,7 +206,11 @@ function collect(result: ReadEventsResult, msg: JsMsg): void {
     return;
   }
   const parsed = ExecutionEvent.safeParse(json);
-  if (parsed.success) {
+  if (parsed.success && msg.subject !== Subjects.events(parsed.data.execution_id)) {
+    // Folding it would record another execution's event (or a forged one) in this execution.
+    const message = `the event is of execution ${parsed.data.execution_id}, not of ${msg.subject}`;
+    result.invalid.push({ seq: msg.seq, reason: message, issues: [{ path: 'execution_id', message }] });
+  } else if (parsed.success) {
     result.events.push({ seq: msg.seq, event: parsed.data });
   } else {
     const issues = parsed.error.issues.map((i) => ({ path: formatPath(i.path), message: i.message }));

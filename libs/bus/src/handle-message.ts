@@ -1,6 +1,13 @@
 import type { JetStreamClient, JsMsg } from '@nats-io/jetstream';
 import type { MsgHdrs } from '@nats-io/transport-node';
-import { type DeadLetterSource, formatPath, type Issue, ValidationError } from '@orchestra/contracts';
+import {
+  type DeadLetterSource,
+  depthExceeding,
+  formatPath,
+  type Issue,
+  LIMITS,
+  ValidationError,
+} from '@orchestra/contracts';
 import type { z } from 'zod';
 import { decodeText } from './codec.js';
 import { deadLetterRecord, publishDeadLetter } from './dead-letters.js';
@@ -11,7 +18,7 @@ export type HandlerResult =
   | { ack: true }
   /** Redeliver after this many milliseconds. */
   | { nak: number }
-  /** Never redeliver (nats-server 2.9 takes no reason: it is logged here). */
+  /** Never redeliver: dead-lettered with this reason, then terminated (2.9's term takes no reason). */
   | { term: string };
 
 export interface MessageContext {
@@ -29,10 +36,17 @@ export interface MessageContext {
 
 export type MessageHandler<T> = (value: T, ctx: MessageContext) => Promise<HandlerResult> | HandlerResult;
 
+/**
+ * What a schema cannot see: whether a valid payload belongs on the subject it came on (an
+ * outcome of execution A on `orchestra.outcomes.B`), or fits the clock. An issue dead-letters it.
+ */
+export type MessageVerifier<T> = (value: T, subject: string) => Issue | undefined;
+
 export interface MessageDeps<T> {
   js: JetStreamClient;
   schema: z.ZodType<T>;
   handler: MessageHandler<T>;
+  verify?: MessageVerifier<T> | undefined;
   /** Deliveries allowed per message; on the last one a failure is dead-lettered. */
   maxDeliver: number;
   deadLetters: DeadLetterSource | undefined;
@@ -53,6 +67,11 @@ export async function handleMessage<T>(msg: JsMsg, deps: MessageDeps<T>): Promis
   const parsed = parse(msg, deps.schema);
   if (!parsed.ok) {
     await reject(msg, deps, parsed.reason, parsed.issues);
+    return;
+  }
+  const misfit = verify(deps, parsed.value, msg.subject);
+  if (misfit) {
+    await reject(msg, deps, misfit.message, [misfit]);
     return;
   }
   let result: HandlerResult;
@@ -92,8 +111,8 @@ export async function handleMessage<T>(msg: JsMsg, deps: MessageDeps<T>): Promis
     msg.nak(result.nak);
     deps.logger.debug({ ...log, delay: result.nak }, 'message nak-ed');
   } else {
-    msg.term();
-    deps.logger.warn({ ...log, reason: result.term }, 'message terminated by its handler');
+    // A message its handler refuses is recorded like any other rejected one.
+    await reject(msg, deps, result.term, []);
   }
 }
 
@@ -107,10 +126,30 @@ function parse<T>(msg: JsMsg, schema: z.ZodType<T>): Parsed<T> {
     const message = err instanceof Error ? err.message : String(err);
     return { ok: false, reason: 'payload is not JSON', issues: [{ path: '(root)', message }] };
   }
-  const result = schema.safeParse(json);
+  // Recursive validators overflow the stack on hostile nesting: bound it first, iteratively.
+  const deep = depthExceeding(json, LIMITS.messageDepth);
+  if (deep) {
+    const message = `nests deeper than ${LIMITS.messageDepth} levels (at ${deep})`;
+    return { ok: false, reason: 'payload nests too deeply', issues: [{ path: '(root)', message }] };
+  }
+  let result: ReturnType<typeof schema.safeParse>;
+  try {
+    result = schema.safeParse(json);
+  } catch (err) {
+    const message = err instanceof Error ? err.message : String(err);
+    return { ok: false, reason: 'payload could not be validated', issues: [{ path: '(root)', message }] };
+  }
   if (result.success) return { ok: true, value: result.data };
   const issues = result.error.issues.map((i) => ({ path: formatPath(i.path), message: i.message }));
   return { ok: false, reason: 'payload does not match the schema', issues };
+}
+
+function verify<T>(deps: MessageDeps<T>, value: T, subject: string): Issue | undefined {
+  try {
+    return deps.verify?.(value, subject);
+  } catch (err) {
+    return { path: '(subject)', message: err instanceof Error ? err.message : String(err) };
+  }
 }
 
 function context(msg: JsMsg): MessageContext {

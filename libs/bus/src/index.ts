@@ -10,3 +10,4 @@ export * from './nest-transport.js';
 export * from './provision.js';
 export { type PublishJsonOptions, publishJson, toHeaders } from './publish.js';
 export * from './service.js';
+export * from './subject-check.js';

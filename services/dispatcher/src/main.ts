@@ -6,6 +6,7 @@ import {
   type ConsumerBinding,
   JetStreamServer,
   type MessageContext,
+  onSubjectOf,
   provisionAll,
   RethrowRpcErrors,
   type RunningService,
@@ -72,11 +73,15 @@ function taskBinding(plugin: string, concurrency: number): ConsumerBinding {
   return {
     stream: Streams.tasks,
     schema: DispatchTask,
+    // A command for plugin A on B's subject is refused rather than run on the wrong plugin.
+    verify: onSubjectOf<DispatchTask>('plugin', (task) => Subjects.tasks(task.plugin)),
     concurrency,
     consumer: {
       durable_name: `dispatch-${plugin}`,
       filter_subject: Subjects.tasks(plugin),
-      ack_wait: 30 * SECOND_NS,
+      // Short, so a command held by a crashed dispatcher comes back well before typical deadlines;
+      // running tasks keep theirs alive with heartbeats (working()).
+      ack_wait: 10 * SECOND_NS,
       // A command whose worker keeps crashing is given up; the orchestrator's deadline takes over.
       max_deliver: 5,
       max_ack_pending: Math.max(concurrency * 4, 64),

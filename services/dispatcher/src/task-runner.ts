@@ -10,7 +10,9 @@ import {
 } from '@orchestra/bus';
 import {
   type DispatchTask,
+  depthExceeding,
   executionIdOf,
+  type JsonValue,
   LIMITS,
   MessageIds,
   Subjects,
@@ -18,7 +20,8 @@ import {
 } from '@orchestra/contracts';
 import type { Plugin } from './plugin.js';
 
-const HEARTBEAT_MS = 5_000;
+const HEARTBEAT_MS = 3_000;
+const MAX_TIMEOUT_MS = 2 ** 31 - 1;
 
 /**
  * Runs one DispatchTask on its plugin and answers with a TaskOutcome. The command is acked only
@@ -77,7 +80,11 @@ export class TaskRunner {
       return { ack: true };
     }
     const controller = new AbortController();
-    const deadline = setTimeout(() => controller.abort(new Error('deadline reached')), remaining);
+    // setTimeout fires at once for a delay over 2^31-1 ms: a far deadline must not abort the task.
+    const deadline = setTimeout(
+      () => controller.abort(new Error('deadline reached')),
+      Math.min(remaining, MAX_TIMEOUT_MS),
+    );
     const heartbeat = setInterval(() => ctx.working(), HEARTBEAT_MS);
     this.track(task.execution_id, controller, true);
     const started = this.clock.now();
@@ -104,7 +111,15 @@ export class TaskRunner {
   }
 
   private succeeded(task: DispatchTask, output: unknown, started: number): TaskOutcome {
-    const text = JSON.stringify(output ?? null);
+    let text: string | undefined;
+    try {
+      text = JSON.stringify(output ?? null);
+      if (text === undefined) throw new Error(`a ${typeof output} is not a JSON value`);
+    } catch (error) {
+      // Cycles, BigInts, or nesting too deep for the serialiser.
+      const reason = error instanceof Error ? error.message : String(error);
+      return this.failed(task, new Error(`output is not serialisable as JSON: ${reason}`), started);
+    }
     const bytes = Buffer.byteLength(text);
     if (bytes > LIMITS.outputBytes) {
       return this.failed(
@@ -113,7 +128,16 @@ export class TaskRunner {
         started,
       );
     }
-    return { ...this.common(task, started), status: 'succeeded', output: JSON.parse(text) };
+    const value: unknown = JSON.parse(text);
+    const deep = depthExceeding(value, LIMITS.jsonDepth, 'output');
+    if (deep) {
+      return this.failed(
+        task,
+        new Error(`output nests deeper than ${LIMITS.jsonDepth} levels (at ${deep})`),
+        started,
+      );
+    }
+    return { ...this.common(task, started), status: 'succeeded', output: value as JsonValue };
   }
 
   private failed(task: DispatchTask, error: unknown, started: number): TaskOutcome {

@@ -1,5 +1,15 @@
-import type { ConsumerBinding } from '@orchestra/bus';
-import { CancelExecution, ExecutePlan, Streams, Subjects, TaskOutcome, Timer } from '@orchestra/contracts';
+import { DeliverPolicy } from '@nats-io/jetstream';
+import { type ConsumerBinding, type MessageVerifier, onSubjectOf } from '@orchestra/bus';
+import {
+  CancelExecution,
+  ExecutePlan,
+  ExecutionEvent,
+  LIMITS,
+  Streams,
+  Subjects,
+  TaskOutcome,
+  Timer,
+} from '@orchestra/contracts';
 
 const SECOND_NS = 1_000_000_000;
 /** How long a delivered input may stay unacknowledged before it is redelivered (a crash, mostly). */
@@ -9,7 +19,36 @@ const ACK_WAIT_NS = (ORCHESTRATOR_ACK_WAIT_MS / 1000) * SECOND_NS;
 export interface OrchestratorTuning {
   /** Outcomes and timers handled at once (inputs of one execution are still taken one by one). */
   concurrency: number;
+  /** The orchestrator's clock: timers further ahead than any it sets are refused. */
+  now?: () => number;
 }
+
+/**
+ * The furthest a timer of ours can be due: a deadline (at most LIMITS.timeoutMs after dispatch)
+ * or a retry (at most LIMITS.backoffMs ahead), plus an hour of clock skew. A timer beyond it is
+ * not ours, and would otherwise hold a slot of the timers consumer until it is due.
+ */
+export const TIMER_HORIZON_MS = LIMITS.timeoutMs + LIMITS.backoffMs + 60 * 60 * 1000;
+
+function timerVerifier(now: () => number): MessageVerifier<Timer> {
+  const subject = onSubjectOf<Timer>('execution_id', (timer) => Subjects.timers(timer.execution_id));
+  return (timer, on) => {
+    const misplaced = subject(timer, on);
+    if (misplaced) return misplaced;
+    if (timer.due_at > now() + TIMER_HORIZON_MS) {
+      return {
+        path: 'due_at',
+        message: `due_at ${timer.due_at} is more than ${TIMER_HORIZON_MS / 3_600_000} h ahead: no timer of Orchestra is due that late`,
+      };
+    }
+    return undefined;
+  };
+}
+
+/** The outbox handler's pattern: every stored event, through the `orchestrator-effects` consumer. */
+export const EFFECTS_PATTERN = Subjects.allEvents;
+/** Redeliveries allowed for an input that fails for a reason other than its content (an outage). */
+const MAX_DELIVER = 200;
 
 /** The durable consumers the orchestrator's replicas share. */
 export function orchestratorBindings(tuning: OrchestratorTuning): Record<string, ConsumerBinding> {
@@ -22,7 +61,7 @@ export function orchestratorBindings(tuning: OrchestratorTuning): Record<string,
         durable_name: 'orchestrator-execute',
         filter_subject: Subjects.executeCommand,
         ack_wait: ACK_WAIT_NS,
-        max_deliver: 20,
+        max_deliver: MAX_DELIVER,
       },
     },
     [Subjects.cancelCommand]: {
@@ -32,24 +71,26 @@ export function orchestratorBindings(tuning: OrchestratorTuning): Record<string,
         durable_name: 'orchestrator-cancel',
         filter_subject: Subjects.cancelCommand,
         ack_wait: ACK_WAIT_NS,
-        max_deliver: 20,
+        max_deliver: MAX_DELIVER,
       },
     },
     [Subjects.allOutcomes]: {
       stream: Streams.outcomes,
       schema: TaskOutcome,
+      verify: onSubjectOf<TaskOutcome>('execution_id', (outcome) => Subjects.outcomes(outcome.execution_id)),
       concurrency: tuning.concurrency,
       consumer: {
         durable_name: 'orchestrator-outcomes',
         filter_subject: Subjects.allOutcomes,
         ack_wait: ACK_WAIT_NS,
-        max_deliver: 20,
+        max_deliver: MAX_DELIVER,
         max_ack_pending: 20_000,
       },
     },
     [Subjects.allTimers]: {
       stream: Streams.timers,
       schema: Timer,
+      verify: timerVerifier(tuning.now ?? Date.now),
       concurrency: tuning.concurrency,
       consumer: {
         durable_name: 'orchestrator-timers',
@@ -57,7 +98,22 @@ export function orchestratorBindings(tuning: OrchestratorTuning): Record<string,
         ack_wait: ACK_WAIT_NS,
         // Timers that are not due yet are nak'ed with a delay, which counts as a delivery.
         max_deliver: -1,
-        max_ack_pending: 100_000,
+        // Timers wait (nak'ed) until due and hold a pending slot meanwhile: no cap.
+        max_ack_pending: -1,
+      },
+    },
+    [EFFECTS_PATTERN]: {
+      stream: Streams.events,
+      schema: ExecutionEvent,
+      concurrency: tuning.concurrency,
+      consumer: {
+        durable_name: 'orchestrator-effects',
+        filter_subject: Subjects.allEvents,
+        // Events stored before the first orchestrator started have no effects owed.
+        deliver_policy: DeliverPolicy.New,
+        ack_wait: ACK_WAIT_NS,
+        max_deliver: MAX_DELIVER,
+        max_ack_pending: 20_000,
       },
     },
   };

@@ -28,6 +28,17 @@ export class ExecutionStore {
     return this.cache.get(executionId) ?? this.refresh(executionId);
   }
 
+  /** The cached fold, if any: no I/O. */
+  cached(executionId: string): LoadedExecution | undefined {
+    return this.cache.get(executionId);
+  }
+
+  /** A fold that includes at least the event at stream sequence `seq`. */
+  async atLeast(executionId: string, seq: number): Promise<LoadedExecution> {
+    const cached = this.cache.get(executionId);
+    return cached && cached.seq >= seq ? cached : this.refresh(executionId);
+  }
+
   /** Folds whatever was appended after the cached sequence (everything when nothing is cached). */
   async refresh(executionId: string): Promise<LoadedExecution> {
     const cached = this.cache.get(executionId);
@@ -43,7 +54,9 @@ export class ExecutionStore {
       read.events.map((stored) => stored.event),
       cached?.state ?? initialState(),
     );
-    return this.remember(executionId, { state, seq: Math.max(read.lastSeq, cached?.seq ?? 0) });
+    const loaded = { state, seq: Math.max(read.lastSeq, cached?.seq ?? 0) };
+    // An unknown execution is not cached: lookups of made-up ids must not evict real ones.
+    return state.status === 'new' ? loaded : this.remember(executionId, loaded);
   }
 
   async append(
@@ -62,11 +75,10 @@ export class ExecutionStore {
     }
   }
 
-  forget(executionId: string): void {
-    this.cache.delete(executionId);
-  }
-
   private remember(executionId: string, loaded: LoadedExecution): LoadedExecution {
+    const cached = this.cache.get(executionId);
+    // A concurrent append may have cached a later fold than this read saw: keep the later one.
+    if (cached && cached.seq > loaded.seq) return cached;
     this.cache.delete(executionId);
     this.cache.set(executionId, loaded);
     if (this.cache.size > this.capacity) {

@@ -4,10 +4,7 @@ import { Orchestrator } from './orchestrator.js';
 
 /** One input for one execution, as a CQRS command: the transport's handlers only send these. */
 export class HandleInput extends Command<Decision> {
-  constructor(
-    readonly input: DecisionInput,
-    readonly redelivered: boolean,
-  ) {
+  constructor(readonly input: DecisionInput) {
     super();
   }
 }
@@ -17,6 +14,6 @@ export class HandleInputHandler implements ICommandHandler<HandleInput, Decision
   constructor(private readonly orchestrator: Orchestrator) {}
 
   execute(command: HandleInput): Promise<Decision> {
-    return this.orchestrator.handle(command.input, { redelivered: command.redelivered });
+    return this.orchestrator.handle(command.input);
   }
 }

@@ -27,7 +27,10 @@ export async function startOrchestrator(options: OrchestratorOptions): Promise<R
   if (options.provision !== false) await provisionAll(options.connection);
   const server = new JetStreamServer({
     connection: options.connection,
-    bindings: orchestratorBindings({ concurrency: options.concurrency ?? 32 }),
+    bindings: orchestratorBindings({
+      concurrency: options.concurrency ?? 32,
+      now: () => (options.clock ?? systemClock).now(),
+    }),
     queue: 'orchestra-orchestrator',
     logger: options.logger,
   });

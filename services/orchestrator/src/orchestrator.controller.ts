@@ -5,14 +5,20 @@ import { CLOCK, type Clock, type HandlerResult, JetStreamContext } from '@orches
 import {
   type CancelExecution,
   type ExecutePlan,
+  type ExecutionEvent,
   Subjects,
   type TaskOutcome,
   type Timer,
 } from '@orchestra/contracts';
-import type { DecisionInput } from '@orchestra/execution';
+import type { Decision, DecisionInput } from '@orchestra/execution';
 import { ApiService } from './api.service.js';
-import { ORCHESTRATOR_ACK_WAIT_MS } from './bindings.js';
+import { EFFECTS_PATTERN } from './bindings.js';
 import { HandleInput } from './handle-input.command.js';
+import { Orchestrator } from './orchestrator.js';
+
+/** A cancel may overtake its own ExecutePlan (separate consumers): wait for it this many deliveries. */
+const CANCEL_WAITS_FOR_EXECUTE = 10;
+const KEEP_ALIVE_MS = 3_000;
 
 /** Thin adapters: bus message -> decider input -> CQRS command. The decisions live in libs/execution. */
 @Controller()
@@ -20,34 +26,50 @@ export class OrchestratorController {
   constructor(
     private readonly commands: CommandBus,
     private readonly api: ApiService,
+    private readonly orchestrator: Orchestrator,
     @Inject(CLOCK) private readonly clock: Clock,
   ) {}
 
   @EventPattern<string>(Subjects.executeCommand)
-  execute(@Payload() command: ExecutePlan, @Ctx() ctx: JetStreamContext): Promise<HandlerResult> {
+  async execute(@Payload() command: ExecutePlan, @Ctx() ctx: JetStreamContext): Promise<HandlerResult> {
     // Without an id, one is derived from the stored command, so a redelivery finds the same execution.
     const execution_id = command.execution_id ?? `cmd-${ctx.message.seq}`;
-    return this.run({ kind: 'execute', execution_id, plan: command.plan }, ctx);
+    await this.run({ kind: 'execute', execution_id, plan: command.plan }, ctx);
+    return { ack: true };
   }
 
   @EventPattern<string>(Subjects.cancelCommand)
-  cancel(@Payload() command: CancelExecution, @Ctx() ctx: JetStreamContext): Promise<HandlerResult> {
-    return this.run({ kind: 'cancel', execution_id: command.execution_id, reason: command.reason }, ctx);
+  async cancel(@Payload() command: CancelExecution, @Ctx() ctx: JetStreamContext): Promise<HandlerResult> {
+    const decision = await this.run(
+      { kind: 'cancel', execution_id: command.execution_id, reason: command.reason },
+      ctx,
+    );
+    if (decision.ignored === 'unknown execution' && ctx.message.deliveryCount < CANCEL_WAITS_FOR_EXECUTE) {
+      return { nak: 1_000 };
+    }
+    return { ack: true };
   }
 
   @EventPattern<string>(Subjects.allOutcomes)
-  outcome(@Payload() outcome: TaskOutcome, @Ctx() ctx: JetStreamContext): Promise<HandlerResult> {
-    return this.run({ kind: 'outcome', outcome }, ctx);
+  async outcome(@Payload() outcome: TaskOutcome, @Ctx() ctx: JetStreamContext): Promise<HandlerResult> {
+    await this.run({ kind: 'outcome', outcome }, ctx);
+    return { ack: true };
   }
 
   @EventPattern<string>(Subjects.allTimers)
   async timer(@Payload() timer: Timer, @Ctx() ctx: JetStreamContext): Promise<HandlerResult> {
     const now = this.clock.now();
-    if (timer.due_at > now) return { nak: timer.due_at - now };
-    // A timer is nak'ed until due, so a second delivery is normal. Only one arriving an ack-wait
-    // after it was due can follow a handling that a crash cut short.
-    const redelivered = ctx.message.redelivered && now >= timer.due_at + ORCHESTRATOR_ACK_WAIT_MS * 0.9;
-    return this.run({ kind: 'timer', timer }, ctx, redelivered);
+    if (timer.due_at > now)
+      return this.orchestrator.isTimerMoot(timer) ? { ack: true } : { nak: timer.due_at - now };
+    await this.run({ kind: 'timer', timer }, ctx);
+    return { ack: true };
+  }
+
+  /** The outbox: every stored event, in order, to publish the dispatches and timers it asks for. */
+  @EventPattern<string>(EFFECTS_PATTERN)
+  async effects(@Payload() event: ExecutionEvent, @Ctx() ctx: JetStreamContext): Promise<HandlerResult> {
+    await this.orchestrator.publishEffectsOf(event, ctx.message.seq);
+    return { ack: true };
   }
 
   @MessagePattern(Subjects.api('execute'))
@@ -65,12 +87,13 @@ export class OrchestratorController {
     return this.api.status(request);
   }
 
-  private async run(
-    input: DecisionInput,
-    ctx: JetStreamContext,
-    redelivered = ctx.message.redelivered,
-  ): Promise<HandlerResult> {
-    await this.commands.execute(new HandleInput(input, redelivered));
-    return { ack: true };
+  /** Sends the input through the command bus, keeping the message alive while it waits its turn. */
+  private async run(input: DecisionInput, ctx: JetStreamContext): Promise<Decision> {
+    const keepAlive = setInterval(() => ctx.message.working(), KEEP_ALIVE_MS);
+    try {
+      return await this.commands.execute(new HandleInput(input));
+    } finally {
+      clearInterval(keepAlive);
+    }
   }
 }

@@ -1,21 +1,28 @@
 import { type BusLogger, type Clock, errorFields } from '@orchestra/bus';
-import { ConcurrencyError } from '@orchestra/contracts';
-import { type Decision, type DecisionInput, decide, effectsOf, inFlightEffects } from '@orchestra/execution';
+import { ConcurrencyError, type ExecutionEvent, type Timer } from '@orchestra/contracts';
+import { type Decision, type DecisionInput, decide, effectsOf } from '@orchestra/execution';
 import type { EffectPublisher } from './effect-publisher.js';
 import type { ExecutionStore } from './execution-store.js';
 
-export interface HandleOptions {
-  /** The input was delivered before: a crash may have cut the previous handling short. */
-  redelivered: boolean;
-}
-
 const MAX_CONFLICTS = 20;
 
+/** Events whose effects (a dispatch, a timer, a cancel notice) go out on the bus. */
+const EFFECTFUL = new Set<ExecutionEvent['type']>([
+  'TaskDispatched',
+  'TaskRetryScheduled',
+  'ExecutionCancelled',
+  'TaskGaveUp',
+]);
+
 /**
- * The orchestrator's one loop, around the pure decider: load (cached fold) -> decide -> append
- * with the expected sequence -> publish effects. A conflict means another writer got there
- * first: reload and decide again. Inputs of one execution are handled one at a time here;
- * other replicas are kept in line by the expected sequence.
+ * The orchestrator's loop around the pure decider: load (cached fold) -> decide -> append with
+ * the expected sequence. A conflict means another writer got there first: reload and decide
+ * again. Inputs of one execution are handled one at a time here; other replicas are kept in
+ * line by the expected sequence.
+ *
+ * Effects are not published by the decision that appends them: the event stream is the outbox.
+ * `publishEffectsOf` runs for every stored event (a durable consumer of the events stream), so a
+ * crash between append and publish only delays a dispatch until that event is redelivered.
  */
 export class Orchestrator {
   private readonly queues = new Map<string, Promise<unknown>>();
@@ -27,10 +34,10 @@ export class Orchestrator {
     private readonly logger: BusLogger,
   ) {}
 
-  handle(input: DecisionInput, options: HandleOptions): Promise<Decision> {
+  handle(input: DecisionInput): Promise<Decision> {
     const id = executionIdOf(input);
     const previous = this.queues.get(id) ?? Promise.resolve();
-    const next = previous.catch(() => undefined).then(() => this.decideAndAppend(id, input, options));
+    const next = previous.catch(() => undefined).then(() => this.decideAndAppend(id, input));
     this.queues.set(id, next);
     void next
       .finally(() => {
@@ -40,7 +47,30 @@ export class Orchestrator {
     return next;
   }
 
-  private async decideAndAppend(id: string, input: DecisionInput, options: HandleOptions): Promise<Decision> {
+  /** Publishes what one stored event asks for, if the execution still needs it. */
+  async publishEffectsOf(event: ExecutionEvent, seq: number): Promise<void> {
+    if (!EFFECTFUL.has(event.type)) return;
+    const { state } = await this.store.atLeast(event.execution_id, seq);
+    // Judged against the current state: a dispatch whose attempt already ended is not sent again.
+    await this.effects.publish(effectsOf(state, [event]));
+  }
+
+  /**
+   * A timer that the cached state already shows to be moot (its attempt ended, its retry was
+   * dispatched) can be dropped before it is due. Without a cached state nothing is known: keep it.
+   */
+  isTimerMoot(timer: Timer): boolean {
+    const state = this.store.cached(timer.execution_id)?.state;
+    if (!state) return false;
+    if (state.status === 'finished' || state.status === 'rejected') return true;
+    const task = state.tasks[timer.task_id];
+    if (!task) return true;
+    if (timer.kind === 'deadline')
+      return task.status !== 'running' || task.attempt_number !== timer.attempt_number;
+    return task.status !== 'retry_wait' || task.attempt_number + 1 !== timer.attempt_number;
+  }
+
+  private async decideAndAppend(id: string, input: DecisionInput): Promise<Decision> {
     for (let conflicts = 0; ; conflicts++) {
       let loaded = await this.store.load(id);
       let decision = decide(loaded.state, input, { now: this.clock.now() });
@@ -63,20 +93,14 @@ export class Orchestrator {
         throw error;
       }
       this.logDecision(id, input, decision);
-      const effects = options.redelivered
-        ? inFlightEffects(decision.state).concat(
-            effectsOf(decision.state, decision.events).filter((e) => e.kind === 'cancel-notice'),
-          )
-        : effectsOf(decision.state, decision.events);
-      await this.effects.publish(effects);
-      if (decision.state.status === 'finished' || decision.state.status === 'rejected') this.store.forget(id);
       return decision;
     }
   }
 
   private logDecision(id: string, input: DecisionInput, decision: Decision): void {
-    if (decision.ignored)
+    if (decision.ignored) {
       this.logger.debug({ execution_id: id, input: input.kind, reason: decision.ignored }, 'input ignored');
+    }
     for (const event of decision.events) {
       const task = 'task_id' in event ? { phase_id: event.phase_id, task_id: event.task_id } : {};
       const attempt = 'attempt_number' in event ? { attempt: event.attempt_number } : {};
