@@ -3,12 +3,12 @@ import { jetstream, jetstreamManager } from '@nats-io/jetstream';
 import type { Msg, NatsConnection, Subscription } from '@nats-io/transport-node';
 import { Catch, type RpcExceptionFilter } from '@nestjs/common';
 import { BaseRpcContext, type CustomTransportStrategy, Server } from '@nestjs/microservices';
-import { OrchestraError, ValidationError } from '@orchestra/contracts';
+import { depthExceeding, LIMITS, OrchestraError, SUBJECT_PREFIX, ValidationError } from '@orchestra/contracts';
 import { lastValueFrom, type Observable, throwError } from 'rxjs';
 import type { z } from 'zod';
 import { decode, encode } from './codec.js';
 import { type RunningConsumer, runConsumer } from './consumer.js';
-import type { HandlerResult, MessageContext } from './handle-message.js';
+import type { HandlerResult, MessageContext, MessageVerifier } from './handle-message.js';
 import { type BusLogger, errorFields, noopLogger } from './logger.js';
 import { type DurableConsumerConfig, ensureConsumer } from './provision.js';
 
@@ -17,6 +17,8 @@ export interface ConsumerBinding {
   stream: string;
   consumer: DurableConsumerConfig;
   schema: z.ZodType<unknown>;
+  /** Checks a valid payload against its subject; a misfit is dead-lettered. */
+  verify?: MessageVerifier<never>;
   concurrency?: number;
 }
 
@@ -80,6 +82,7 @@ export class JetStreamServer extends Server implements CustomTransportStrategy {
         stream: binding.stream,
         durable: binding.consumer.durable_name,
         schema: binding.schema,
+        ...(binding.verify ? { verify: binding.verify as MessageVerifier<unknown> } : {}),
         concurrency: binding.concurrency ?? 1,
         logger: this.log,
         handler: async (value, ctx): Promise<HandlerResult> => {
@@ -107,9 +110,13 @@ export class JetStreamServer extends Server implements CustomTransportStrategy {
   private async answer(pattern: string, msg: Msg): Promise<void> {
     const handler = this.messageHandlers.get(pattern);
     if (!handler || !msg.reply) return;
+    if (!isInboxReply(msg.reply)) {
+      this.log.warn({ subject: msg.subject, reply: msg.reply }, 'request ignored: its reply subject is not an inbox');
+      return;
+    }
     let reply: unknown;
     try {
-      const request = msg.data.length > 0 ? decode(msg.data) : {};
+      const request = msg.data.length > 0 ? decodeRequest(msg.data) : {};
       reply = await lastValueFrom(this.transformToObservable(await handler(request)), { defaultValue: null });
     } catch (error) {
       reply = { error: errorReply(error) };
@@ -131,6 +138,33 @@ export class JetStreamServer extends Server implements CustomTransportStrategy {
   unwrap<T>(): T {
     return this.options.connection as T;
   }
+}
+
+/** A request body, or a ValidationError saying why it cannot be one (never a stack overflow). */
+function decodeRequest(data: Uint8Array): unknown {
+  let request: unknown;
+  try {
+    request = decode(data);
+  } catch (error) {
+    const message = error instanceof Error ? error.message : String(error);
+    throw new ValidationError('the request is not JSON', [{ path: '(root)', message }]);
+  }
+  const deep = depthExceeding(request, LIMITS.messageDepth);
+  if (deep) {
+    throw new ValidationError('the request nests too deeply', [
+      { path: '(root)', message: `nests deeper than ${LIMITS.messageDepth} levels (at ${deep})` },
+    ]);
+  }
+  return request;
+}
+
+/**
+ * A reply goes to the requester's inbox, never to one of Orchestra's subjects or to a `$` system
+ * subject (JetStream API, KV): a request crafted with such a reply subject would otherwise make
+ * this service publish there with its own permissions (a cancel notice, a results entry).
+ */
+export function isInboxReply(subject: string): boolean {
+  return !subject.startsWith(`${SUBJECT_PREFIX}.`) && !subject.startsWith('$');
 }
 
 /** The `{ error: { code, message, issues } }` body of a failed request. */

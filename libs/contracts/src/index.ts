@@ -3,6 +3,7 @@ export * from './errors.js';
 export * from './events.js';
 export * from './graph.js';
 export * from './ids.js';
+export * from './json.js';
 export * from './limits.js';
 export * from './parse.js';
 export * from './plan.js';

@@ -9,6 +9,12 @@ export const LIMITS = {
   yamlAliases: 100,
   /** Nesting depth of any JSON value we accept (plan, input_context, output). */
   jsonDepth: 64,
+  /**
+   * Nesting depth of a whole bus message: room for a resolved input_context (an input at
+   * jsonDepth holding outputs at jsonDepth) in its envelope, far below what overflows the stack
+   * of a recursive validator.
+   */
+  messageDepth: 256,
   phases: 1_000,
   tasks: 20_000,
   retries: 20,

@@ -1,5 +1,6 @@
 import { parseDocument } from 'yaml';
 import type { Issue } from './errors.js';
+import { depthExceeding } from './json.js';
 import { LIMITS } from './limits.js';
 import { type PlanValidation, validatePlan } from './validate.js';
 
@@ -43,10 +44,15 @@ function parseJson(text: string): DocumentParse {
 
 function parseYaml(text: string): DocumentParse {
   const document = parseDocument(text, { uniqueKeys: true, prettyErrors: true });
-  if (document.errors.length > 0) {
+  // The parser is recursive: a deep enough flow collection overflows its stack (once per level).
+  if (document.errors.some((error) => error.message.includes(STACK_OVERFLOW))) return tooDeep();
+  // An unknown tag (`!env HOME`, `!!js/function`) is a warning for the parser; it must not
+  // silently turn into a plain string here.
+  const problems = [...document.errors, ...document.warnings.filter((w) => w.code === 'TAG_RESOLVE_FAILED')];
+  if (problems.length > 0) {
     return {
       ok: false,
-      issues: document.errors.map((error) => ({
+      issues: problems.map((error) => ({
         path: '(root)',
         message: `invalid YAML: ${error.message.split('\n')[0]}`,
       })),
@@ -55,25 +61,17 @@ function parseYaml(text: string): DocumentParse {
   try {
     return { ok: true, value: document.toJS({ maxAliasCount: LIMITS.yamlAliases }) };
   } catch (error) {
-    return fail(`invalid YAML: ${(error as Error).message} (aliases are limited to ${LIMITS.yamlAliases})`);
+    const message = (error as Error).message;
+    if (message.includes(STACK_OVERFLOW)) return tooDeep();
+    const aliases = /alias/i.test(message) ? ` (aliases are limited to ${LIMITS.yamlAliases})` : '';
+    return fail(`invalid YAML: ${message}${aliases}`);
   }
 }
 
-/** Returns the path of the first value nested deeper than `limit`, iteratively (no stack overflow). */
-function depthExceeding(value: unknown, limit: number): string | undefined {
-  const pending: Array<{ value: unknown; depth: number; path: string }> = [
-    { value, depth: 0, path: '(root)' },
-  ];
-  while (pending.length > 0) {
-    const item = pending.pop() as { value: unknown; depth: number; path: string };
-    if (item.value === null || typeof item.value !== 'object') continue;
-    if (item.depth >= limit) return item.path;
-    for (const [key, child] of Object.entries(item.value)) {
-      const path = Array.isArray(item.value) ? `${item.path}[${key}]` : `${item.path}.${key}`;
-      pending.push({ value: child, depth: item.depth + 1, path });
-    }
-  }
-  return undefined;
+const STACK_OVERFLOW = 'Maximum call stack size exceeded';
+
+function tooDeep(): DocumentParse & { ok: false } {
+  return fail(`the document nests deeper than ${LIMITS.jsonDepth} levels (too deep to parse)`);
 }
 
 function fail(message: string): DocumentParse & { ok: false } {

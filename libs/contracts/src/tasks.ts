@@ -46,10 +46,18 @@ const outcomeFields = {
  * TaskOutcome (`orchestra.outcomes.<execution_id>`): a worker's answer to one DispatchTask.
  * Message id: `MessageIds.outcome(execution, task, attempt)`, so a repeated answer is stored once.
  */
+/** A worker in any language may answer: its output is held to the limit the dispatcher keeps. */
+const BoundedOutput = JsonValue.superRefine((output, ctx) => {
+  const bytes = Buffer.byteLength(JSON.stringify(output));
+  if (bytes > LIMITS.outputBytes) {
+    ctx.addIssue({ code: 'custom', message: `output is ${bytes} bytes as JSON; the limit is ${LIMITS.outputBytes}` });
+  }
+});
+
 export const TaskSucceededOutcome = z.strictObject({
   type: z.literal('TaskOutcome'),
   status: z.literal('succeeded'),
-  output: JsonValue,
+  output: BoundedOutput,
   ...outcomeFields,
 });
 export const TaskFailedOutcome = z.strictObject({

@@ -1,6 +1,7 @@
 import type { z } from 'zod';
 import { formatPath, type Issue, ValidationError } from './errors.js';
 import { findCycle, reachable } from './graph.js';
+import { depthExceeding } from './json.js';
 import { LIMITS } from './limits.js';
 import { Plan, type Task } from './plan.js';
 import { forEachString, referencesInString } from './references.js';
@@ -248,12 +249,16 @@ function sizeIssues(plan: Plan): Issue[] {
   const issues: Issue[] = [];
   plan.phases.forEach((phase, p) => {
     phase.tasks.forEach((task, t) => {
+      const path = `phases[${p}].tasks[${t}].input_context`;
+      // A plan from the bus was never through parseDocumentText's depth bound.
+      const deep = depthExceeding(task.input_context, LIMITS.jsonDepth, path);
+      if (deep) {
+        issues.push({ path, message: `input_context nests deeper than ${LIMITS.jsonDepth} levels (at ${deep})` });
+        return;
+      }
       const bytes = Buffer.byteLength(JSON.stringify(task.input_context));
       if (bytes > LIMITS.inputBytes) {
-        issues.push({
-          path: `phases[${p}].tasks[${t}].input_context`,
-          message: `input_context is ${bytes} bytes as JSON; the limit is ${LIMITS.inputBytes}`,
-        });
+        issues.push({ path, message: `input_context is ${bytes} bytes as JSON; the limit is ${LIMITS.inputBytes}` });
       }
     });
   });
