@@ -253,15 +253,30 @@ function sizeIssues(plan: Plan): Issue[] {
       // A plan from the bus was never through parseDocumentText's depth bound.
       const deep = depthExceeding(task.input_context, LIMITS.jsonDepth, path);
       if (deep) {
-        issues.push({ path, message: `input_context nests deeper than ${LIMITS.jsonDepth} levels (at ${deep})` });
+        issues.push({
+          path,
+          message: `input_context nests deeper than ${LIMITS.jsonDepth} levels (at ${deep})`,
+        });
         return;
       }
       const bytes = Buffer.byteLength(JSON.stringify(task.input_context));
       if (bytes > LIMITS.inputBytes) {
-        issues.push({ path, message: `input_context is ${bytes} bytes as JSON; the limit is ${LIMITS.inputBytes}` });
+        issues.push({
+          path,
+          message: `input_context is ${bytes} bytes as JSON; the limit is ${LIMITS.inputBytes}`,
+        });
       }
     });
   });
+  if (issues.length === 0) {
+    const bytes = Buffer.byteLength(JSON.stringify(plan));
+    if (bytes > LIMITS.planJsonBytes) {
+      issues.push({
+        path: '(root)',
+        message: `the plan is ${bytes} bytes as JSON with its defaults filled in; the limit is ${LIMITS.planJsonBytes} (it must fit in one event)`,
+      });
+    }
+  }
   return issues;
 }
 

@@ -1,3 +1,4 @@
+import { LIMITS } from '@orchestra/contracts';
 import { backoffDelay } from './backoff.js';
 import type { Emitter } from './decide.js';
 import { resolveInput } from './resolve.js';
@@ -87,6 +88,16 @@ function tryStart(emitter: Emitter, task: TaskState, entry: TaskIndexEntry): boo
       return true;
     }
     input = resolution.value;
+    // References can grow an input past what one TaskDispatched event (and the worker) accepts.
+    const bytes = new TextEncoder().encode(JSON.stringify(input)).length;
+    if (bytes > LIMITS.inputBytes) {
+      skip(
+        emitter,
+        task,
+        `resolved input_context is ${bytes} bytes as JSON; the limit is ${LIMITS.inputBytes}`,
+      );
+      return true;
+    }
   }
   dispatch(emitter, task, entry, 'first', entry.task.assigned_plugin, input);
   return true;

@@ -1,5 +1,6 @@
 import {
   type ExecutionEvent,
+  LIMITS,
   type Plan,
   type TaskOutcome,
   type Timer,
@@ -104,7 +105,11 @@ function execute(emitter: Emitter, executionId: string, plan: unknown): string |
       type: 'ExecutionRejected',
       ...(typeof planId === 'string' ? { plan_id: planId } : {}),
       reason: `invalid plan: ${validation.issues.length} problem(s)`,
-      issues: validation.issues,
+      // Bounded, so that the rejection itself fits in one event.
+      issues: validation.issues.slice(0, LIMITS.issuesPerRejection).map((issue) => ({
+        path: issue.path.slice(0, 1024),
+        message: issue.message.slice(0, 2048),
+      })),
     });
     return null;
   }
