@@ -174,6 +174,18 @@ describe('semantics through the bus', () => {
     expect(started).toHaveLength(1);
   });
 
+  it('rejects a plan whose first event would exceed the server max_payload, saying why', async () => {
+    // The command fits (defaults omitted); ExecutionStarted, with every default filled in, does not.
+    const tasks = Array.from({ length: 4_500 }, (_, i) => ({
+      task_id: `t${i}`,
+      assigned_plugin: 'builtin',
+      entry_point: { type: 'function', value: 'echo' },
+    }));
+    const { results } = await run(plan('too-large', [{ phase_id: 'p', tasks }]));
+    expect(results.status).toBe('rejected');
+    expect(results.errors[0]).toMatch(/too large for one event/);
+  });
+
   it('rejects an invalid plan with a rejection event naming the problems', async () => {
     const { id, results } = await run({
       plan_id: 'bad',

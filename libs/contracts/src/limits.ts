@@ -25,11 +25,6 @@ export const LIMITS = {
   /** Bytes of one task's output, as JSON, accepted from a plugin. */
   outputBytes: 512 * 1024,
   idLength: 128,
-  /**
-   * Bytes of the validated plan as JSON (defaults filled in): it travels in one ExecutionStarted
-   * event, which must fit the server's max_payload (1 MiB by default) with its envelope.
-   */
-  planJsonBytes: 1024 * 1024 - 16 * 1024,
   /** Bytes of one execution_results value in the results bucket (same max_payload bound). */
   resultsBytes: 1024 * 1024 - 16 * 1024,
   /** Issues listed in one rejection; the count of the rest is given. */

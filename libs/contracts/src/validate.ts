@@ -268,15 +268,6 @@ function sizeIssues(plan: Plan): Issue[] {
       }
     });
   });
-  if (issues.length === 0) {
-    const bytes = Buffer.byteLength(JSON.stringify(plan));
-    if (bytes > LIMITS.planJsonBytes) {
-      issues.push({
-        path: '(root)',
-        message: `the plan is ${bytes} bytes as JSON with its defaults filled in; the limit is ${LIMITS.planJsonBytes} (it must fit in one event)`,
-      });
-    }
-  }
   return issues;
 }
 

@@ -4,18 +4,6 @@ import { onePhase, phase, plan, task } from './testing/plans.js';
 import { Simulation } from './testing/simulate.js';
 
 describe('size limits that keep every event within one message', () => {
-  it('rejects a plan too large to travel in ExecutionStarted, saying so', () => {
-    const sim = new Simulation();
-    const big = 'x'.repeat(200 * 1024);
-    const tasks = Array.from({ length: 6 }, (_, i) => task(`t${i}`, { input_context: { big } }));
-    sim.execute(onePhase(tasks));
-    expect(sim.types()).toEqual(['ExecutionRejected']);
-    const [rejection] = sim.log;
-    expect(rejection?.type === 'ExecutionRejected' && rejection.issues[0]?.message).toMatch(
-      new RegExp(`bytes as JSON with its defaults filled in; the limit is ${LIMITS.planJsonBytes}`),
-    );
-  });
-
   it('lists at most LIMITS.issuesPerRejection issues in a rejection', () => {
     const sim = new Simulation();
     const tasks = Array.from({ length: LIMITS.issuesPerRejection + 50 }, (_, i) =>

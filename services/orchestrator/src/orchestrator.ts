@@ -1,6 +1,6 @@
 import { type BusLogger, type Clock, errorFields } from '@orchestra/bus';
-import { ConcurrencyError, type ExecutionEvent, type Timer } from '@orchestra/contracts';
-import { type Decision, type DecisionInput, decide, effectsOf } from '@orchestra/execution';
+import { ConcurrencyError, type ExecutionEvent, type Timer, ValidationError } from '@orchestra/contracts';
+import { type Decision, type DecisionInput, decide, effectsOf, fold } from '@orchestra/execution';
 import type { EffectPublisher } from './effect-publisher.js';
 import type { ExecutionStore } from './execution-store.js';
 
@@ -83,6 +83,10 @@ export class Orchestrator {
         if (decision.events.length > 0)
           await this.store.append(id, decision.events, loaded.seq, decision.state);
       } catch (error) {
+        if (error instanceof ValidationError && decision.events[0]?.type === 'ExecutionStarted') {
+          // The server refused the plan's first event as too large: the plan cannot run here.
+          return this.rejectTooLarge(id, loaded.seq, error);
+        }
         if (error instanceof ConcurrencyError && conflicts < MAX_CONFLICTS) {
           this.logger.debug(
             { execution_id: id, conflicts, ...errorFields(error) },
@@ -95,6 +99,20 @@ export class Orchestrator {
       this.logDecision(id, input, decision);
       return decision;
     }
+  }
+
+  private async rejectTooLarge(id: string, seq: number, error: ValidationError): Promise<Decision> {
+    const rejection: ExecutionEvent = {
+      type: 'ExecutionRejected',
+      execution_id: id,
+      at: this.clock.now(),
+      reason: 'the plan is too large for one event on this server (raise its max_payload or split the plan)',
+      issues: [{ path: '(root)', message: error.message }],
+    };
+    const state = fold([rejection]);
+    await this.store.append(id, [rejection], seq, state);
+    this.logger.info({ execution_id: id }, rejection.reason);
+    return { events: [rejection], state, ignored: null };
   }
 
   private logDecision(id: string, input: DecisionInput, decision: Decision): void {
