@@ -1,0 +1,276 @@
+import type { IDeployment, IStatefulSet } from 'kubernetes-models/apps/v1';
+import type { IHorizontalPodAutoscaler } from 'kubernetes-models/autoscaling/v2';
+import type { IPodDisruptionBudget } from 'kubernetes-models/policy/v1';
+import type { IContainer, INamespace, IService } from 'kubernetes-models/v1';
+import { generated, type K8sObject, kustomize, named, ofKind, selects } from './support/render.js';
+import { unknownFields, validateSchema } from './support/schema.js';
+import { environment, portNumber, references, securityProblems } from './support/workloads.js';
+
+// Renders deploy/k8s offline with `kubectl kustomize` and checks every object against the Kubernetes
+// schemas, then what Orchestra needs of them. NATS itself is checked in nats.unit.spec.ts.
+
+const SERVICES = ['orchestrator', 'dispatcher', 'results'] as const;
+
+interface Expected {
+  dir: string;
+  namespace?: string;
+  natsReplicas: number;
+  streamReplicas: string;
+  /** Deployment replicas; undefined where the HorizontalPodAutoscaler owns the count. */
+  replicas: Record<(typeof SERVICES)[number], number | undefined>;
+  autoscaler: { min: number; max: number };
+}
+
+const RENDERINGS: Expected[] = [
+  {
+    dir: 'deploy/k8s/base',
+    natsReplicas: 3,
+    streamReplicas: '3',
+    replicas: { orchestrator: 1, dispatcher: undefined, results: 1 },
+    autoscaler: { min: 2, max: 10 },
+  },
+  {
+    dir: 'deploy/k8s/overlays/dev',
+    namespace: 'orchestra-dev',
+    natsReplicas: 1,
+    streamReplicas: '1',
+    replicas: { orchestrator: 1, dispatcher: 1, results: 1 },
+    autoscaler: { min: 1, max: 1 },
+  },
+  {
+    dir: 'deploy/k8s/overlays/production',
+    namespace: 'orchestra',
+    natsReplicas: 3,
+    streamReplicas: '3',
+    replicas: { orchestrator: 2, dispatcher: undefined, results: 1 },
+    autoscaler: { min: 3, max: 20 },
+  },
+];
+
+const containerOf = (deployment: IDeployment): IContainer => {
+  const [container, ...others] = deployment.spec?.template.spec?.containers ?? [];
+  if (!container || others.length > 0)
+    throw new Error(`${deployment.metadata?.name}: one container expected`);
+  return container;
+};
+
+describe.each(RENDERINGS)('kubectl kustomize $dir', (expected) => {
+  let objects: K8sObject[] = [];
+  const deployment = (name: string) => named<IDeployment>(objects, 'Deployment', name);
+  const workloads = () => [
+    ...ofKind<IDeployment>(objects, 'Deployment'),
+    ...ofKind<IStatefulSet>(objects, 'StatefulSet'),
+  ];
+
+  beforeAll(() => {
+    objects = kustomize(expected.dir);
+  }, 120_000);
+
+  it('renders every object Orchestra needs', () => {
+    const inventory = objects.map(
+      (object) => `${object.kind}/${object.metadata.name.replace(/-\w{10}$/, '')}`,
+    );
+    expect(inventory.sort()).toEqual(
+      [
+        'ConfigMap/nats-config',
+        'ConfigMap/orchestra-settings',
+        'Deployment/dispatcher',
+        'Deployment/orchestrator',
+        'Deployment/results',
+        'HorizontalPodAutoscaler/dispatcher',
+        ...(expected.namespace ? [`Namespace/${expected.namespace}`] : []),
+        'PodDisruptionBudget/dispatcher',
+        'PodDisruptionBudget/nats',
+        'PodDisruptionBudget/orchestrator',
+        'PodDisruptionBudget/results',
+        'Secret/nats-credentials',
+        'Service/nats',
+        'Service/nats-headless',
+        'StatefulSet/nats',
+      ].sort(),
+    );
+  });
+
+  it('validates every object against the Kubernetes schemas, with no unknown field', () => {
+    const problems = objects.flatMap((object) => {
+      try {
+        validateSchema(object);
+      } catch (error) {
+        return [(error as Error).message];
+      }
+      return unknownFields(object).map(
+        (path) => `${object.kind}/${object.metadata.name}: unknown field ${path}`,
+      );
+    });
+    expect(problems).toEqual([]);
+  });
+
+  it('gives every Deployment HTTP probes on port 8080 and scrape annotations', () => {
+    for (const workload of ofKind<IDeployment>(objects, 'Deployment')) {
+      const container = containerOf(workload);
+      const probes = {
+        ready: [
+          portNumber(container, container.readinessProbe?.httpGet?.port),
+          container.readinessProbe?.httpGet?.path,
+        ],
+        live: [
+          portNumber(container, container.livenessProbe?.httpGet?.port),
+          container.livenessProbe?.httpGet?.path,
+        ],
+      };
+      expect({ [container.name]: probes }).toEqual({
+        [container.name]: { ready: [8080, '/health/ready'], live: [8080, '/health/live'] },
+      });
+      expect(workload.spec?.template.metadata?.annotations).toMatchObject({
+        'prometheus.io/scrape': 'true',
+        'prometheus.io/port': '8080',
+        'prometheus.io/path': '/metrics',
+      });
+    }
+  });
+
+  it('sets CPU and memory requests and limits on every container', () => {
+    for (const workload of workloads()) {
+      for (const container of workload.spec?.template.spec?.containers ?? []) {
+        const { requests = {}, limits = {} } = container.resources ?? {};
+        expect({ [container.name]: [Object.keys(requests).sort(), Object.keys(limits).sort()] }).toEqual({
+          [container.name]: [
+            ['cpu', 'memory'],
+            ['cpu', 'memory'],
+          ],
+        });
+      }
+    }
+  });
+
+  it('runs every pod as non-root, read-only, within the restricted Pod Security Standard', () => {
+    for (const workload of workloads()) {
+      const name = workload.metadata?.name ?? '?';
+      const pod = workload.spec?.template.spec;
+      if (!pod) throw new Error(`${name}: no pod template`);
+      expect({ [name]: securityProblems(pod) }).toEqual({ [name]: [] });
+    }
+  });
+
+  it('runs `up --services <name>` of one image, connected to the NATS client Service as its own user', () => {
+    const client = named<IService>(objects, 'Service', 'nats');
+    const nats = named<IStatefulSet>(objects, 'StatefulSet', 'nats');
+    expect(selects(client.spec?.selector, nats.spec?.template.metadata?.labels)).toBe(true);
+    expect(client.spec?.ports?.map((port) => port.port)).toContain(4222);
+    const images = new Set<string | undefined>();
+    for (const name of SERVICES) {
+      const container = containerOf(deployment(name));
+      images.add(container.image);
+      expect(container.args).toEqual(['up', '--services', name]);
+      const env = environment(container, objects);
+      expect(env.get('NATS_URL')).toBe('nats://nats:4222');
+      expect(env.get('NATS_USER')).toBe(name);
+      expect(env.get('NATS_PASSWORD')).toMatch(/^[^"]+$/);
+      expect(env.get('NATS_INBOX_PREFIX')).toBe(`_INBOX_${name}`);
+    }
+    expect(images.size).toBe(1);
+  });
+
+  it(`creates streams with ${expected.streamReplicas} replica(s) (ORCHESTRA_STREAM_REPLICAS), never more than the NATS servers`, () => {
+    for (const name of SERVICES) {
+      const replicas = environment(containerOf(deployment(name)), objects).get('ORCHESTRA_STREAM_REPLICAS');
+      expect({ [name]: replicas }).toEqual({ [name]: expected.streamReplicas });
+      expect(Number(replicas)).toBeLessThanOrEqual(
+        named<IStatefulSet>(objects, 'StatefulSet', 'nats').spec?.replicas ?? 1,
+      );
+    }
+  });
+
+  it('refers only to ConfigMaps, Secrets and keys that it renders', () => {
+    for (const workload of workloads()) {
+      const pod = workload.spec?.template.spec;
+      if (!pod) throw new Error('no pod template');
+      const { configMaps, secrets } = references(pod);
+      for (const name of configMaps) expect(() => named(objects, 'ConfigMap', name)).not.toThrow();
+      for (const name of secrets) expect(() => named(objects, 'Secret', name)).not.toThrow();
+      for (const container of pod.containers) expect(() => environment(container, objects)).not.toThrow();
+    }
+    expect(generated(objects, 'Secret', 'nats-credentials')).toBeDefined();
+  });
+
+  it('sets the replicas of each service', () => {
+    for (const name of SERVICES) {
+      expect({ [name]: deployment(name).spec?.replicas }).toEqual({ [name]: expected.replicas[name] });
+    }
+    expect(deployment('results').spec?.strategy?.type).toBe('Recreate');
+  });
+
+  it('autoscales the dispatcher Deployment on CPU', () => {
+    const autoscaler = named<IHorizontalPodAutoscaler>(objects, 'HorizontalPodAutoscaler', 'dispatcher');
+    const target = autoscaler.spec?.scaleTargetRef;
+    expect(target).toEqual({ apiVersion: 'apps/v1', kind: 'Deployment', name: 'dispatcher' });
+    expect(autoscaler.spec?.metrics).toEqual([
+      {
+        type: 'Resource',
+        resource: { name: 'cpu', target: expect.objectContaining({ type: 'Utilization' }) },
+      },
+    ]);
+    expect(containerOf(deployment('dispatcher')).resources?.requests?.cpu).toBeDefined();
+    expect({ min: autoscaler.spec?.minReplicas, max: autoscaler.spec?.maxReplicas }).toEqual(
+      expected.autoscaler,
+    );
+  });
+
+  it('selects existing pods with every PodDisruptionBudget and Service', () => {
+    const podLabels = workloads().map((workload) => workload.spec?.template.metadata?.labels);
+    const selectors = [
+      ...ofKind<IPodDisruptionBudget>(objects, 'PodDisruptionBudget').map(
+        (pdb) => pdb.spec?.selector?.matchLabels,
+      ),
+      ...ofKind<IService>(objects, 'Service').map((service) => service.spec?.selector),
+    ];
+    for (const selector of selectors)
+      expect(podLabels.filter((labels) => selects(selector, labels))).toHaveLength(1);
+    for (const name of SERVICES) {
+      expect(named<IPodDisruptionBudget>(objects, 'PodDisruptionBudget', name).spec).toMatchObject({
+        maxUnavailable: 1,
+      });
+    }
+    const nats = named<IPodDisruptionBudget>(objects, 'PodDisruptionBudget', 'nats').spec;
+    if (expected.natsReplicas >= 3) expect(nats).toMatchObject({ minAvailable: 2 });
+    else expect(nats?.minAvailable ?? 0).toBeLessThan(expected.natsReplicas);
+  });
+
+  if (expected.namespace) {
+    it(`puts every object in the namespace ${expected.namespace}, which enforces the restricted standard`, () => {
+      for (const object of objects.filter((o) => o.kind !== 'Namespace')) {
+        expect(`${object.kind}/${object.metadata.name} in ${object.metadata.namespace}`).toBe(
+          `${object.kind}/${object.metadata.name} in ${expected.namespace}`,
+        );
+      }
+      const namespace = named<INamespace>(objects, 'Namespace', expected.namespace ?? '');
+      expect(namespace.metadata?.labels?.['pod-security.kubernetes.io/enforce']).toBe('restricted');
+    });
+  }
+});
+
+describe('the offline validator', () => {
+  const deployment = (container: object): K8sObject => ({
+    apiVersion: 'apps/v1',
+    kind: 'Deployment',
+    metadata: { name: 'broken' },
+    spec: {
+      selector: { matchLabels: { app: 'x' } },
+      template: { metadata: { labels: { app: 'x' } }, spec: { containers: [{ name: 'x', ...container }] } },
+    },
+  });
+
+  it('reports what the schema forbids: a wrong type, a bad quantity', () => {
+    expect(() => validateSchema(deployment({ args: 'up' }))).toThrow(/containers\/0\/args must be array/);
+    expect(() => validateSchema(deployment({ resources: { limits: { cpu: 'lots' } } }))).toThrow(/quantity/);
+  });
+
+  it('reports unknown fields, which the schemas let through', () => {
+    const typo = deployment({ securityContext: { readOnlyRootFileSystem: true }, readinessProbes: {} });
+    expect(() => validateSchema(typo)).not.toThrow();
+    expect(unknownFields(typo)).toEqual([
+      'spec.template.spec.containers[0].securityContext.readOnlyRootFileSystem',
+      'spec.template.spec.containers[0].readinessProbes',
+    ]);
+  });
+});
