@@ -66,16 +66,22 @@ export function streamConfigs(options: ProvisionOptions = {}): DesiredStream[] {
     max_age: 0,
     allow_direct: false,
   };
-  const workQueue = (name: string, subject: string, description: string): DesiredStream => ({
+  const workQueue = (name: string, subjects: string[], description: string): DesiredStream => ({
     ...base,
     name,
-    subjects: [subject],
+    subjects,
     retention: RetentionPolicy.Workqueue,
     duplicate_window: dupWindow,
     description,
   });
   return [
-    workQueue(Streams.commands, Subjects.allCommands, 'Orchestra commands (execute, cancel)'),
+    // Only the subjects someone consumes: a command on `orchestra.cmd.typo` is refused at publish
+    // time rather than acknowledged as stored and then never run.
+    workQueue(
+      Streams.commands,
+      [Subjects.executeCommand, Subjects.cancelCommand],
+      'Orchestra commands (execute, cancel)',
+    ),
     {
       ...base,
       name: Streams.events,
@@ -88,9 +94,9 @@ export function streamConfigs(options: ProvisionOptions = {}): DesiredStream[] {
       allow_direct: true,
       description: 'Orchestra execution events, one subject per execution',
     },
-    workQueue(Streams.tasks, Subjects.allTasks, 'Orchestra task commands, one subject per plugin'),
-    workQueue(Streams.outcomes, Subjects.allOutcomes, 'Orchestra task outcomes from the workers'),
-    workQueue(Streams.timers, Subjects.allTimers, 'Orchestra durable timers (deadlines, retry backoffs)'),
+    workQueue(Streams.tasks, [Subjects.allTasks], 'Orchestra task commands, one subject per plugin'),
+    workQueue(Streams.outcomes, [Subjects.allOutcomes], 'Orchestra task outcomes from the workers'),
+    workQueue(Streams.timers, [Subjects.allTimers], 'Orchestra durable timers (deadlines, retry backoffs)'),
     {
       ...base,
       name: Streams.deadLetters,

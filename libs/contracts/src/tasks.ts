@@ -50,7 +50,10 @@ const outcomeFields = {
 const BoundedOutput = JsonValue.superRefine((output, ctx) => {
   const bytes = Buffer.byteLength(JSON.stringify(output));
   if (bytes > LIMITS.outputBytes) {
-    ctx.addIssue({ code: 'custom', message: `output is ${bytes} bytes as JSON; the limit is ${LIMITS.outputBytes}` });
+    ctx.addIssue({
+      code: 'custom',
+      message: `output is ${bytes} bytes as JSON; the limit is ${LIMITS.outputBytes}`,
+    });
   }
 });
 

@@ -6,6 +6,7 @@ import { NestFactory } from '@nestjs/core';
 import {
   type BusLogger,
   JetStreamServer,
+  onSubjectOf,
   openResultsBucket,
   provisionAll,
   RethrowRpcErrors,
@@ -53,6 +54,8 @@ export async function startResults(options: ResultsOptions): Promise<RunningServ
       [Subjects.allEvents]: {
         stream: Streams.events,
         schema: ExecutionEvent,
+        // An event of execution A on B's subject is dead-lettered, never folded into A or B.
+        verify: onSubjectOf<ExecutionEvent>('execution_id', (event) => Subjects.events(event.execution_id)),
         // One at a time: the fold needs each execution's events in order.
         concurrency: 1,
         consumer: {

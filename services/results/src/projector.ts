@@ -1,7 +1,7 @@
 import type { JetStreamManager } from '@nats-io/jetstream';
 import type { KV } from '@nats-io/kv';
 import { type BusLogger, encode, readEvents } from '@orchestra/bus';
-import type { ExecutionEvent } from '@orchestra/contracts';
+import { type ExecutionEvent, ValidationError } from '@orchestra/contracts';
 import { type ExecutionState, evolve, fold, toExecutionResults } from '@orchestra/execution';
 
 interface Folded {
@@ -30,6 +30,13 @@ export class ResultsProjector {
     if (current && seq <= current.seq) return;
     if (current && seq > current.seq) current = { state: evolve(current.state, event), seq };
     else current = await this.load(id, seq);
+    if (current.state.status === 'new') {
+      // Every execution's log opens with ExecutionStarted or ExecutionRejected (appended at
+      // sequence 0): anything else first was published by someone other than the orchestrator.
+      throw new ValidationError(`${event.type} for execution ${id}, which was never started`, [
+        { path: 'execution_id', message: `no ExecutionStarted or ExecutionRejected on ${id}'s subject` },
+      ]);
+    }
     this.remember(id, current);
     await this.kv.put(id, encode(toExecutionResults(current.state, id)));
     if (current.state.status === 'finished' || current.state.status === 'rejected') this.folded.delete(id);
