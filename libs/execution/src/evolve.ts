@@ -69,6 +69,7 @@ export function applyInPlace(state: ExecutionState, event: ExecutionEvent): Exec
       }));
       break;
     case 'TaskSucceeded':
+      if (!isCurrentAttempt(draft, event)) break;
       updateTask(draft, event.task_id, () => ({
         status: 'success',
         output: event.output,
@@ -78,8 +79,9 @@ export function applyInPlace(state: ExecutionState, event: ExecutionEvent): Exec
       }));
       break;
     case 'TaskFailed':
-      updateTask(draft, event.task_id, (task) => ({
-        status: task.status === 'running' ? 'attempt_failed' : task.status,
+      if (!isCurrentAttempt(draft, event)) break;
+      updateTask(draft, event.task_id, () => ({
+        status: 'attempt_failed',
         last_failure: 'failed',
         error: event.error,
         duration_ms: event.duration_ms,
@@ -93,9 +95,10 @@ export function applyInPlace(state: ExecutionState, event: ExecutionEvent): Exec
       });
       break;
     case 'TaskTimedOut': {
+      if (!isCurrentAttempt(draft, event)) break;
       const error = `attempt ${event.attempt_number} on ${event.plugin_used} timed out after ${event.duration_ms} ms`;
-      updateTask(draft, event.task_id, (task) => ({
-        status: task.status === 'running' ? 'attempt_failed' : task.status,
+      updateTask(draft, event.task_id, () => ({
+        status: 'attempt_failed',
         last_failure: 'timeout',
         error,
         duration_ms: event.duration_ms,
@@ -191,6 +194,23 @@ function startExecution(
       };
     }
   }
+}
+
+/**
+ * An attempt's end applies only to the attempt that is running: the decider never records any
+ * other, and a forged or misplaced one in the log must not move a task it does not describe.
+ */
+function isCurrentAttempt(
+  draft: Draft,
+  event: { task_id: string; phase_id: string; attempt_number: number },
+) {
+  const task = draft.tasks[event.task_id];
+  return (
+    task !== undefined &&
+    task.status === 'running' &&
+    task.phase_id === event.phase_id &&
+    task.attempt_number === event.attempt_number
+  );
 }
 
 function updatePhase(draft: Draft, phase_id: string, change: (phase: PhaseState) => PhaseState) {
