@@ -186,6 +186,24 @@ describe('semantics through the bus', () => {
     expect(results.errors[0]).toMatch(/too large for one event/);
   });
 
+  it('stores results larger than one message by leaving out the largest outputs, and replay agrees', async () => {
+    const big = 'x'.repeat(250 * 1024);
+    const { id, results } = await run(
+      plan('big-results', [
+        { phase_id: 'a', tasks: [task('source', 'echo', { big })] },
+        {
+          phase_id: 'b',
+          depends_on_phases: ['a'],
+          tasks: ['r1', 'r2', 'r3', 'r4'].map((t) => task(t, 'echo', { copy: '${a.source.output.big}' })),
+        },
+      ]),
+    );
+    expect(results.status).toBe('completed');
+    expect(results.omitted?.outputs.length).toBeGreaterThan(0);
+    const replay = await client.replay(id);
+    expect(replay.matches).toBe(true);
+  });
+
   it('rejects an invalid plan with a rejection event naming the problems', async () => {
     const { id, results } = await run({
       plan_id: 'bad',

@@ -15,6 +15,7 @@ import {
   encode,
   publishJson,
   readEvents,
+  resultsValueLimit,
   type StoredEvent,
 } from '@orchestra/bus';
 import {
@@ -31,7 +32,7 @@ import {
   ValidationError,
   validatePlan,
 } from '@orchestra/contracts';
-import { fold, toExecutionContext, toExecutionResults } from '@orchestra/execution';
+import { fitResults, fold, toExecutionContext, toExecutionResults } from '@orchestra/execution';
 
 export interface ReplayReport {
   execution_id: string;
@@ -158,7 +159,12 @@ export class OrchestraClient {
   async replay(execution_id: string): Promise<ReplayReport> {
     const events = await this.events(execution_id);
     if (events.length === 0) throw new NotFoundError(`no execution ${execution_id}`);
-    const recomputed = toExecutionResults(fold(events.map((stored) => stored.event)), execution_id);
+    // The same fitting the results service applies to a value too large for one message.
+    const limit = resultsValueLimit(this.nc);
+    const recomputed = fitResults(
+      toExecutionResults(fold(events.map((stored) => stored.event)), execution_id),
+      limit,
+    );
     const stored = await this.results(execution_id);
     return { execution_id, events, recomputed, stored, matches: isDeepStrictEqual(stored, recomputed) };
   }

@@ -73,6 +73,13 @@ export const ExecutionResults = z.object({
   summary: Summary,
   /** Why a plan was rejected, or why the run stopped early (abort or cancel). */
   errors: z.array(z.string()),
+  /**
+   * Present only when the full results would not fit in one bucket value (the server's
+   * max_payload): what was left out, largest first. The event log still has all of it.
+   */
+  omitted: z
+    .object({ outputs: z.array(z.string()), errors: z.array(z.string()), tasks: z.boolean() })
+    .optional(),
 });
 export type ExecutionResults = z.infer<typeof ExecutionResults>;
 

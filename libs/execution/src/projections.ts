@@ -134,3 +134,42 @@ function executionErrors(state: ExecutionState): string[] {
 function isoOrNull(epochMs: number | null): string | null {
   return epochMs === null ? null : new Date(epochMs).toISOString();
 }
+
+/**
+ * `execution_results` made to fit `maxBytes` as JSON (a bucket value is one message): task
+ * outputs are left out largest first, then errors, and as a last resort the task lists, each
+ * named in `omitted`. Deterministic, so a replay that applies it to recomputed results can
+ * compare them with the stored ones.
+ */
+export function fitResults(results: ExecutionResults, maxBytes: number): ExecutionResults {
+  const size = (value: unknown) => new TextEncoder().encode(JSON.stringify(value)).length;
+  let total = size(results);
+  if (total <= maxBytes) return results;
+  const phases = results.phases.map((phase) => ({
+    ...phase,
+    tasks: phase.tasks.map((task) => ({ ...task })),
+  }));
+  const omitted = { outputs: [] as string[], errors: [] as string[], tasks: false };
+  const tasks = phases.flatMap((phase) => phase.tasks);
+  const shrink = (field: 'output' | 'error', into: string[]) => {
+    const bySize = tasks
+      .filter((task) => task[field] !== null)
+      .map((task) => ({ task, bytes: size(task[field]) }))
+      .sort((a, b) => b.bytes - a.bytes || a.task.task_id.localeCompare(b.task.task_id));
+    for (const { task, bytes } of bySize) {
+      if (total <= maxBytes) return;
+      task[field] = null;
+      into.push(task.task_id);
+      total -= bytes - 4;
+    }
+  };
+  shrink('output', omitted.outputs);
+  shrink('error', omitted.errors);
+  const fitted: ExecutionResults = { ...results, phases, omitted };
+  if (size(fitted) <= maxBytes) return fitted;
+  return {
+    ...fitted,
+    phases: phases.map((phase) => ({ ...phase, tasks: [] })),
+    omitted: { ...omitted, tasks: true },
+  };
+}

@@ -11,6 +11,7 @@ import {
   provisionAll,
   RethrowRpcErrors,
   type RunningService,
+  resultsValueLimit,
   serviceHandle,
 } from '@orchestra/bus';
 import { ExecutionEvent, Streams, Subjects } from '@orchestra/contracts';
@@ -45,7 +46,12 @@ class ResultsModule {
 export async function startResults(options: ResultsOptions): Promise<RunningService> {
   if (options.provision !== false) await provisionAll(options.connection);
   const kv = await openResultsBucket(jetstream(options.connection));
-  const projector = new ResultsProjector(await jetstreamManager(options.connection), kv, options.logger);
+  const projector = new ResultsProjector(
+    await jetstreamManager(options.connection),
+    kv,
+    options.logger,
+    resultsValueLimit(options.connection),
+  );
   const server = new JetStreamServer({
     connection: options.connection,
     queue: 'orchestra-results',

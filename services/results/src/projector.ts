@@ -1,13 +1,17 @@
 import type { JetStreamManager } from '@nats-io/jetstream';
 import type { KV } from '@nats-io/kv';
-import { type BusLogger, encode, readEvents } from '@orchestra/bus';
+import { type BusLogger, encode, isWrongLastSequence, readEvents } from '@orchestra/bus';
 import { type ExecutionEvent, ValidationError } from '@orchestra/contracts';
-import { type ExecutionState, evolve, fold, toExecutionResults } from '@orchestra/execution';
+import { type ExecutionState, evolve, fitResults, fold, toExecutionResults } from '@orchestra/execution';
 
 interface Folded {
   state: ExecutionState;
   seq: number;
+  /** Revision of the bucket entry this instance last wrote or read; undefined: not known yet. */
+  revision?: number;
 }
+
+const MAX_WRITE_CONFLICTS = 10;
 
 /**
  * Folds the event stream into `execution_results`, one KV entry per execution. Events arrive in
@@ -21,6 +25,8 @@ export class ResultsProjector {
     private readonly jsm: JetStreamManager,
     private readonly kv: KV,
     private readonly logger: BusLogger,
+    /** Largest bucket value the server takes (its max_payload, less room for headers). */
+    private readonly maxValueBytes: number,
     private readonly capacity = 10_000,
   ) {}
 
@@ -38,8 +44,35 @@ export class ResultsProjector {
       ]);
     }
     this.remember(id, current);
-    await this.kv.put(id, encode(toExecutionResults(current.state, id)));
-    if (current.state.status === 'finished' || current.state.status === 'rejected') this.folded.delete(id);
+    await this.write(id, current, seq);
+  }
+
+  /**
+   * Writes the results only over the revision this instance knows, so that two instances (a
+   * rolling update) cannot put an older fold over a newer one: on a conflict it re-reads the
+   * whole log and writes again.
+   */
+  private async write(id: string, folded: Folded, seq: number): Promise<void> {
+    let current = folded;
+    for (let conflicts = 0; ; conflicts++) {
+      const value = encode(fitResults(toExecutionResults(current.state, id), this.maxValueBytes));
+      try {
+        current.revision ??= (await this.kv.get(id))?.revision ?? 0;
+        current.revision =
+          current.revision === 0
+            ? await this.kv.create(id, value)
+            : await this.kv.update(id, value, current.revision);
+        return;
+      } catch (error) {
+        if (!isWrongLastSequence(error) || conflicts >= MAX_WRITE_CONFLICTS) throw error;
+        this.logger.debug(
+          { execution_id: id, conflicts },
+          'results written by another instance, folding again',
+        );
+        current = await this.load(id, seq);
+        this.remember(id, current);
+      }
+    }
   }
 
   private async load(id: string, seq: number): Promise<Folded> {
