@@ -51,5 +51,6 @@ module.exports = {
     project('unit', 'unit'),
     project('int', 'int', { setupFilesAfterEnv: ['<rootDir>/test/setup-int.ts'] }),
     project('e2e', 'e2e', { setupFilesAfterEnv: ['<rootDir>/test/setup-e2e.ts'] }),
+    project('faults', 'faults', { setupFilesAfterEnv: ['<rootDir>/test/setup-faults.ts'] }),
   ],
 };

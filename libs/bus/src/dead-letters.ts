@@ -51,8 +51,6 @@ export function deadLetterRecord(
   issues: Issue[],
   at: number,
 ): DeadLetterRecord {
-  const truncated = msg.data.length > DEAD_LETTER_PAYLOAD_LIMIT;
-  const bytes = truncated ? msg.data.subarray(0, DEAD_LETTER_PAYLOAD_LIMIT) : msg.data;
   return {
     source,
     stream: msg.info.stream,
@@ -62,11 +60,17 @@ export function deadLetterRecord(
     delivery_count: msg.info.deliveryCount,
     reason,
     issues,
-    // A cut in the middle of a character becomes U+FFFD; the record stays valid JSON.
-    payload: new TextDecoder().decode(bytes),
-    payload_truncated: truncated,
+    ...payloadText(msg.data),
     at,
   };
+}
+
+/** A payload as text, cut at DEAD_LETTER_PAYLOAD_LIMIT bytes. */
+export function payloadText(data: Uint8Array): { payload: string; payload_truncated: boolean } {
+  const truncated = data.length > DEAD_LETTER_PAYLOAD_LIMIT;
+  const bytes = truncated ? data.subarray(0, DEAD_LETTER_PAYLOAD_LIMIT) : data;
+  // A cut in the middle of a character becomes U+FFFD; the record stays valid JSON.
+  return { payload: new TextDecoder().decode(bytes), payload_truncated: truncated };
 }
 
 /** Stored once per original message: the msg id makes a re-publish after a crash harmless. */

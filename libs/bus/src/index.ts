@@ -3,6 +3,7 @@ export * from './connection.js';
 export * from './consumer.js';
 export * from './dead-letters.js';
 export * from './events.js';
+export * from './exhausted-deliveries.js';
 export { defaultNakDelay, handleMessage, type MessageDeps } from './handle-message.js';
 export * from './kv.js';
 export * from './logger.js';

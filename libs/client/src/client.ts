@@ -11,6 +11,7 @@ import type { NatsConnection } from '@nats-io/transport-node';
 import {
   type ConnectNatsOptions,
   connectNats,
+  DeadLetterRecord,
   decode,
   encode,
   publishJson,
@@ -20,6 +21,7 @@ import {
 } from '@orchestra/bus';
 import {
   Buckets,
+  type DeadLetterSource,
   type ExecutionContext,
   ExecutionEvent,
   type ExecutionResults,
@@ -203,6 +205,33 @@ export class OrchestraClient {
       options.signal?.removeEventListener('abort', stop);
       messages.stop();
     }
+  }
+
+  /**
+   * The most recent dead letters (messages that were refused or exhausted their deliveries),
+   * oldest first, each with its reason. `source` narrows them to one stream (`tasks`, ...).
+   */
+  async deadLetters(
+    options: { limit?: number; source?: DeadLetterSource } = {},
+  ): Promise<DeadLetterRecord[]> {
+    const limit = options.limit ?? 50;
+    const info = await this.jsm.streams.info(Streams.deadLetters);
+    if (info.state.messages === 0) return [];
+    const consumer = await this.js.consumers.get(Streams.deadLetters, {
+      deliver_policy: DeliverPolicy.StartSequence,
+      opt_start_seq: options.source
+        ? info.state.first_seq
+        : Math.max(info.state.first_seq, info.state.last_seq - limit + 1),
+      ...(options.source ? { filter_subjects: Subjects.deadLetters(options.source) } : {}),
+    });
+    const records: DeadLetterRecord[] = [];
+    const messages = await consumer.fetch({ max_messages: 10_000, expires: 2_000 });
+    for await (const msg of messages) {
+      const record = DeadLetterRecord.safeParse(msg.json());
+      if (record.success) records.push(record.data);
+      if (msg.info.pending === 0) break;
+    }
+    return records.slice(-limit);
   }
 
   /** A request to the `orchestra.api.*` endpoints, for clients that prefer request/reply. */

@@ -4,6 +4,7 @@ import { type DynamicModule, Module } from '@nestjs/common';
 import { CqrsModule } from '@nestjs/cqrs';
 import { type BusLogger, CLOCK, type Clock, LOGGER, NATS_CONNECTION } from '@orchestra/bus';
 import { ApiService } from './api.service.js';
+import { DeadLetterKeeper } from './dead-letter-keeper.js';
 import { EffectPublisher } from './effect-publisher.js';
 import { ExecutionStore } from './execution-store.js';
 import { HandleInputHandler } from './handle-input.command.js';
@@ -57,6 +58,17 @@ export class OrchestratorModule {
           provide: ApiService,
           useFactory: (js: JetStreamClient, store: ExecutionStore) => new ApiService(js, store),
           inject: [JETSTREAM, ExecutionStore],
+        },
+        {
+          provide: DeadLetterKeeper,
+          useFactory: (
+            nc: NatsConnection,
+            js: JetStreamClient,
+            jsm: JetStreamManager,
+            clock: Clock,
+            logger: BusLogger,
+          ) => new DeadLetterKeeper(nc, js, jsm, clock, logger),
+          inject: [NATS_CONNECTION, JETSTREAM, JETSTREAM_MANAGER, CLOCK, LOGGER],
         },
         HandleInputHandler,
       ],

@@ -1,0 +1,117 @@
+import { isDeepStrictEqual } from 'node:util';
+import type { OrchestraClient } from '@orchestra/client';
+import type { ExecutionEvent, ExecutionResults } from '@orchestra/contracts';
+import { fold, toExecutionResults } from '@orchestra/execution';
+import type { Expected } from './plans.js';
+
+export interface Verdict {
+  execution_id: string;
+  lost: boolean;
+  unfinished: boolean;
+  doubleCounted: string[];
+  /** Stored execution_results differ from the ones recomputed from the log. */
+  replayMismatch: boolean;
+  /** Differences from a run without faults that no kill explains. */
+  mismatches: string[];
+  /** Differences explained by a kill: an attempt on a served plugin timed out. */
+  killForced: string[];
+}
+
+const TERMINAL = new Set<ExecutionEvent['type']>(['TaskSucceeded', 'TaskSkipped', 'TaskGaveUp']);
+
+/** Checks one execution against invariant 5 and against its fault-free expectation. */
+export function verifyExecution(
+  execution_id: string,
+  events: ExecutionEvent[],
+  stored: ExecutionResults | null,
+  expected: Expected,
+): Verdict {
+  const verdict: Verdict = {
+    execution_id,
+    lost: events.length === 0,
+    unfinished: false,
+    doubleCounted: [],
+    replayMismatch: false,
+    mismatches: [],
+    killForced: [],
+  };
+  if (verdict.lost) return verdict;
+  const recomputed = toExecutionResults(fold(events), execution_id);
+  verdict.unfinished = events.filter((event) => event.type === 'ExecutionFinished').length !== 1;
+  verdict.replayMismatch = !isDeepStrictEqual(stored, recomputed);
+
+  const terminalCount = new Map<string, number>();
+  for (const event of events) {
+    if (TERMINAL.has(event.type) && 'task_id' in event) {
+      terminalCount.set(event.task_id, (terminalCount.get(event.task_id) ?? 0) + 1);
+    }
+  }
+  for (const [task_id, count] of terminalCount) if (count > 1) verdict.doubleCounted.push(task_id);
+  const s = recomputed.summary;
+  if (s.successful + s.failed + s.skipped + s.timeout !== s.total_tasks)
+    verdict.doubleCounted.push('(summary)');
+
+  const timedOutOnServed = new Set(
+    events.flatMap((event) =>
+      event.type === 'TaskTimedOut' && event.plugin_used === 'builtin' ? [event.task_id] : [],
+    ),
+  );
+  const differences: Array<[string | null, string]> = [];
+  if (recomputed.status !== expected.status)
+    differences.push([null, `status ${recomputed.status} ≠ ${expected.status}`]);
+  const tasks = recomputed.phases.flatMap((phase) => phase.tasks);
+  for (const [task_id, want] of Object.entries(expected.tasks)) {
+    const got = tasks.find((task) => task.task_id === task_id);
+    if (!got) differences.push([task_id, 'missing']);
+    else if (got.status !== want.status) differences.push([task_id, `${got.status} ≠ ${want.status}`]);
+    else if (want.output !== undefined && !isDeepStrictEqual(got.output, want.output)) {
+      differences.push([task_id, `output ${JSON.stringify(got.output)} ≠ ${JSON.stringify(want.output)}`]);
+    }
+  }
+  const forced = timedOutOnServed.size > 0;
+  for (const [task_id, text] of differences) {
+    const line = `${task_id ?? execution_id}: ${text}`;
+    if (forced && (task_id === null || timedOutOnServed.has(task_id))) verdict.killForced.push(line);
+    else verdict.mismatches.push(line);
+  }
+  return verdict;
+}
+
+/** Reads what verification needs, retrying while the server may still be coming back. */
+export async function readExecution(client: OrchestraClient, execution_id: string) {
+  for (let attempt = 0; ; attempt++) {
+    try {
+      const events = (await client.events(execution_id)).map((stored) => stored.event);
+      const stored = await client.results(execution_id);
+      return { events, stored };
+    } catch (error) {
+      if (attempt >= 20) throw error;
+      await new Promise((resolve) => setTimeout(resolve, 500));
+    }
+  }
+}
+
+export interface Tally {
+  executions: number;
+  kills: Record<string, number>;
+  serverRestarts: number;
+  verdicts: Verdict[];
+}
+
+/** The suite's table: what was done to the system and what it lost. */
+export function table(tally: Tally): string {
+  const sum = (pick: (v: Verdict) => boolean) => tally.verdicts.filter(pick).length;
+  const rows: Array<[string, string | number]> = [
+    ['executions', tally.executions],
+    ...Object.entries(tally.kills).map(([service, n]): [string, number] => [`kill -9 ${service}`, n]),
+    ['nats-server restarts', tally.serverRestarts],
+    ['lost', sum((v) => v.lost)],
+    ['unfinished', sum((v) => v.unfinished)],
+    ['double-counted', sum((v) => v.doubleCounted.length > 0)],
+    ['replay mismatches', sum((v) => v.replayMismatch)],
+    ['result mismatches', sum((v) => v.mismatches.length > 0)],
+    ['kill-forced differences', sum((v) => v.killForced.length > 0)],
+  ];
+  const width = Math.max(...rows.map(([name]) => name.length));
+  return rows.map(([name, value]) => `| ${name.padEnd(width)} | ${String(value).padStart(7)} |`).join('\n');
+}
