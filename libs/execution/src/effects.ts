@@ -1,5 +1,6 @@
 import type { DispatchTask, ExecutionEvent, Timer } from '@orchestra/contracts';
 import type { ExecutionState, TaskIndexEntry, TaskState } from './state.js';
+import { isTerminal } from './state.js';
 
 /** What the orchestrator must do on the bus after appending events: never before. */
 export type Effect =
@@ -91,4 +92,22 @@ function retryTimer(state: ExecutionState, task: TaskState): Timer {
     attempt_number: task.attempt_number + 1,
     due_at: task.retry_due_at ?? 0,
   };
+}
+
+/**
+ * Whether a state shows a timer to be moot: its attempt ended, its retry was dispatched, its
+ * task or execution finished. A state may lag behind the event that set the timer (a cache that
+ * another replica moved past), so an attempt it has not seen start never makes a timer moot.
+ */
+export function timerIsMoot(state: ExecutionState, timer: Timer): boolean {
+  if (state.status === 'finished' || state.status === 'rejected') return true;
+  if (state.status !== 'running') return false;
+  const task = state.tasks[timer.task_id];
+  if (!task) return true;
+  if (isTerminal(task.status)) return true;
+  if (timer.kind === 'deadline') {
+    const ended = task.attempt_number === timer.attempt_number && task.status !== 'running';
+    return task.attempt_number > timer.attempt_number || ended;
+  }
+  return task.attempt_number >= timer.attempt_number;
 }

@@ -1,6 +1,13 @@
 import { type BusLogger, type Clock, errorFields } from '@orchestra/bus';
 import { ConcurrencyError, type ExecutionEvent, type Timer, ValidationError } from '@orchestra/contracts';
-import { type Decision, type DecisionInput, decide, effectsOf, fold } from '@orchestra/execution';
+import {
+  type Decision,
+  type DecisionInput,
+  decide,
+  effectsOf,
+  fold,
+  timerIsMoot,
+} from '@orchestra/execution';
 import type { EffectPublisher } from './effect-publisher.js';
 import type { ExecutionStore } from './execution-store.js';
 
@@ -60,14 +67,8 @@ export class Orchestrator {
    * dispatched) can be dropped before it is due. Without a cached state nothing is known: keep it.
    */
   isTimerMoot(timer: Timer): boolean {
-    const state = this.store.cached(timer.execution_id)?.state;
-    if (!state) return false;
-    if (state.status === 'finished' || state.status === 'rejected') return true;
-    const task = state.tasks[timer.task_id];
-    if (!task) return true;
-    if (timer.kind === 'deadline')
-      return task.status !== 'running' || task.attempt_number !== timer.attempt_number;
-    return task.status !== 'retry_wait' || task.attempt_number + 1 !== timer.attempt_number;
+    const cached = this.store.cached(timer.execution_id);
+    return cached !== undefined && timerIsMoot(cached.state, timer);
   }
 
   private async decideAndAppend(id: string, input: DecisionInput): Promise<Decision> {

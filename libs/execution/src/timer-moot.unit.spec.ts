@@ -1,0 +1,42 @@
+import { timerIsMoot } from './effects.js';
+import { onePhase, task } from './testing/plans.js';
+import { Simulation } from './testing/simulate.js';
+
+describe('timerIsMoot: dropping timers early, never wrongly', () => {
+  const deadline = (attempt_number: number) => ({
+    type: 'Timer' as const,
+    kind: 'deadline' as const,
+    execution_id: 'exec-1',
+    task_id: 't',
+    attempt_number,
+    due_at: 0,
+  });
+  const retry = (attempt_number: number) => ({ ...deadline(attempt_number), kind: 'retry' as const });
+
+  it('keeps a deadline of an attempt the state has not seen start (a lagging cache)', () => {
+    const sim = new Simulation();
+    sim.execute(
+      onePhase([task('t', { retries: 2, backoff: { initial_ms: 10, multiplier: 1, max_ms: 10 } })]),
+    );
+    const before = sim.state;
+    expect(timerIsMoot(before, deadline(1))).toBe(false);
+    expect(timerIsMoot(before, deadline(2))).toBe(false);
+    sim.fail('t');
+    expect(timerIsMoot(sim.state, deadline(1))).toBe(true);
+    expect(timerIsMoot(sim.state, retry(2))).toBe(false);
+    expect(timerIsMoot(sim.state, deadline(2))).toBe(false);
+  });
+
+  it('drops a retry timer once the retry is dispatched, and every timer once the task ended', () => {
+    const sim = new Simulation();
+    sim.execute(
+      onePhase([task('t', { retries: 1, backoff: { initial_ms: 10, multiplier: 1, max_ms: 10 } })]),
+    );
+    sim.fail('t');
+    sim.advanceTo(sim.now + 10);
+    expect(timerIsMoot(sim.state, retry(2))).toBe(true);
+    expect(timerIsMoot(sim.state, deadline(2))).toBe(false);
+    sim.succeed('t');
+    expect(timerIsMoot(sim.state, deadline(2))).toBe(true);
+  });
+});
