@@ -25,9 +25,9 @@ describe('fault suite verification', () => {
   ];
   const good = [
     ...started,
-    succeed('flaky', 3, { failures: 2, n: 2 }),
-    succeed('fallback', 2, { failures: 1, n: 2 }),
-    succeed('unserved', 2, { n: 2 }),
+    succeed('flaky', 1, { failures: 2, n: 2 }),
+    succeed('fallback', 1, { failures: 1, n: 2 }),
+    succeed('unserved', 1, { n: 2 }),
     ...finish,
   ];
   const stored = (events: ExecutionEvent[]) => toExecutionResults(fold(events), 'e');
@@ -47,7 +47,7 @@ describe('fault suite verification', () => {
     expect(verifyExecution('e', [], null, expected).lost).toBe(true);
     const unfinished = good.slice(0, -1);
     expect(verifyExecution('e', unfinished, stored(unfinished), expected).unfinished).toBe(true);
-    const doubled = [...good.slice(0, -2), succeed('flaky', 3, { failures: 2, n: 2 }), ...finish];
+    const doubled = [...good.slice(0, -2), succeed('flaky', 1, { failures: 2, n: 2 }), ...finish];
     expect(verifyExecution('e', doubled, stored(doubled), expected).doubleCounted).toEqual(['flaky']);
   });
 
@@ -56,7 +56,7 @@ describe('fault suite verification', () => {
     expect(verifyExecution('e', good, wrongStore, expected).replayMismatch).toBe(true);
     const wrongOutput = [
       ...started,
-      succeed('flaky', 3, { failures: 2, n: 99 }),
+      succeed('flaky', 1, { failures: 2, n: 99 }),
       ...good.slice(started.length + 1),
     ];
     expect(verifyExecution('e', wrongOutput, stored(wrongOutput), expected).mismatches).toEqual([
