@@ -102,6 +102,14 @@ export class ServiceProcess {
 
 /** Children still running when the test process exits are killed, whatever happened. */
 const LIVE = new Set<ChildProcess>();
-process.once('exit', () => {
+const killAll = () => {
   for (const child of LIVE) child.kill('SIGKILL');
-});
+};
+process.once('exit', killAll);
+// A test run stopped from outside must not leave service processes behind.
+for (const signal of ['SIGINT', 'SIGTERM'] as const) {
+  process.once(signal, () => {
+    killAll();
+    process.exit(130);
+  });
+}
