@@ -20,6 +20,8 @@ export interface NatsServerOptions {
   readyTimeoutMs?: number;
   /** Print the server's output on the test's stderr. Default false (it is kept for error messages). */
   verbose?: boolean;
+  /** Extra environment variables of the server process (a config file's `$VAR` references). */
+  env?: Record<string, string>;
 }
 
 export interface NatsServerHandle {
@@ -53,9 +55,17 @@ function liveServers(): Set<ChildProcess> {
   if (existing) return existing;
   const set = new Set<ChildProcess>();
   registry[LIVE] = set;
-  process.once('exit', () => {
+  const killAll = () => {
     for (const child of set) child.kill('SIGKILL');
-  });
+  };
+  process.once('exit', killAll);
+  // A test run stopped from outside (SIGINT, SIGTERM) must not leave servers behind either.
+  for (const signal of ['SIGINT', 'SIGTERM'] as const) {
+    process.once(signal, () => {
+      killAll();
+      process.exit(130);
+    });
+  }
   return set;
 }
 
@@ -93,7 +103,8 @@ export async function startNatsServer(options: NatsServerOptions = {}): Promise<
     const args = ['-js', '-a', '127.0.0.1', '-p', String(port), '-m', String(monitorPort), '-sd', storeDir];
     if (options.configFile) args.push('-c', options.configFile);
     args.push(...(options.args ?? []));
-    const proc = spawn(bin, args, { stdio: ['ignore', 'pipe', 'pipe'] });
+    const env = options.env ? { ...process.env, ...options.env } : undefined;
+    const proc = spawn(bin, args, { stdio: ['ignore', 'pipe', 'pipe'], ...(env ? { env } : {}) });
     child = proc;
     live.add(proc);
     const keep = (chunk: Buffer) => {

@@ -1,6 +1,6 @@
 import { jetstream } from '@nats-io/jetstream';
 import type { KV } from '@nats-io/kv';
-import { connect, type NatsConnection } from '@nats-io/transport-node';
+import { connect, type NatsConnection, type NodeConnectionOptions } from '@nats-io/transport-node';
 import {
   type BusLogger,
   decode,
@@ -18,6 +18,15 @@ import { waitFor } from './wait.js';
 
 const FINAL = new Set(['completed', 'partial', 'failed', 'cancelled', 'rejected']);
 
+export type ServiceRole = 'orchestrator' | 'dispatcher' | 'results';
+/** Who a connection acts for: `admin` provisions the streams, `client` executes and reads results. */
+export type SystemRole = ServiceRole | 'client' | 'admin';
+
+export interface InProcessSystemOptions {
+  /** Extra connection options (credentials, TLS) per role; a role without any connects anonymously. */
+  connections?: Partial<Record<SystemRole, Partial<NodeConnectionOptions>>>;
+}
+
 /** The three services in this process, each on its own connection, against a test's nats-server. */
 export class InProcessSystem {
   private readonly stops: Array<() => Promise<void>> = [];
@@ -28,26 +37,36 @@ export class InProcessSystem {
   constructor(
     private readonly server: NatsServerHandle,
     private readonly logger: BusLogger = noopLogger,
+    private readonly options: InProcessSystemOptions = {},
   ) {}
 
-  async connect(): Promise<NatsConnection> {
-    const nc = await connect({ servers: this.server.url, maxReconnectAttempts: -1, reconnectTimeWait: 100 });
+  /** A new connection for `role` (anonymous when no options were given for it). */
+  async connect(role?: SystemRole): Promise<NatsConnection> {
+    const extra = role === undefined ? {} : (this.options.connections?.[role] ?? {});
+    const nc = await connect({
+      servers: this.server.url,
+      maxReconnectAttempts: -1,
+      reconnectTimeWait: 100,
+      ...(role === undefined ? {} : { name: `orchestra-test-${role}` }),
+      ...extra,
+    });
     this.connections.push(nc);
     return nc;
   }
 
-  async start(
-    which: Array<'orchestrator' | 'dispatcher' | 'results'> = ['orchestrator', 'dispatcher', 'results'],
-  ) {
-    this.client ??= await this.connect();
-    await provisionAll(this.client);
+  async start(which: ServiceRole[] = ['orchestrator', 'dispatcher', 'results']) {
+    this.client ??= await this.connect('client');
+    // Provisioning is an admin step: with per-role credentials it runs on a connection of its own.
+    const admin = this.options.connections?.admin ? await this.connect('admin') : this.client;
+    await provisionAll(admin);
+    if (admin !== this.client) await admin.close();
     this.kv ??= await openResultsBucket(jetstream(this.client));
     for (const name of which) await this.startService(name);
     return this;
   }
 
-  async startService(name: 'orchestrator' | 'dispatcher' | 'results') {
-    const connection = await this.connect();
+  async startService(name: ServiceRole) {
+    const connection = await this.connect(name);
     const options = { connection, logger: this.logger, provision: false };
     const service =
       name === 'orchestrator'

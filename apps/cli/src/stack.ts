@@ -19,6 +19,39 @@ export interface StackOptions {
   natsUrl?: string | undefined;
   logger: BusLogger;
   cwd?: string;
+  /**
+   * NATS_* credentials and TLS (see natsConfigFromEnv), ORCHESTRA_PROVISION and
+   * ORCHESTRA_STREAM_REPLICAS (see provisionSettings). Default `process.env`.
+   */
+  env?: Env;
+}
+
+type Env = Readonly<Record<string, string | undefined>>;
+
+export interface ProvisionSettings {
+  /** Create or update the streams and the results bucket before starting. */
+  provision: boolean;
+  /** Replicas of every stream and of the bucket. */
+  replicas: number;
+}
+
+/**
+ * `ORCHESTRA_PROVISION` (default true; `false`/`0`/`no`/`off` when an admin provisions the
+ * streams and the services' users may not) and `ORCHESTRA_STREAM_REPLICAS` (default 1).
+ */
+export function provisionSettings(env: Env): ProvisionSettings {
+  const flag = env.ORCHESTRA_PROVISION?.trim().toLowerCase() ?? '';
+  if (!['', 'true', '1', 'yes', 'on', 'false', '0', 'no', 'off'].includes(flag)) {
+    throw new Error(`ORCHESTRA_PROVISION must be true or false, got ${env.ORCHESTRA_PROVISION}`);
+  }
+  const replicasText = env.ORCHESTRA_STREAM_REPLICAS?.trim() ?? '';
+  const replicas = replicasText === '' ? 1 : Number(replicasText);
+  if (!Number.isInteger(replicas) || replicas < 1 || replicas > 5) {
+    throw new Error(
+      `ORCHESTRA_STREAM_REPLICAS must be an integer from 1 to 5, got ${env.ORCHESTRA_STREAM_REPLICAS}`,
+    );
+  }
+  return { provision: !['false', '0', 'no', 'off'].includes(flag), replicas };
 }
 
 export interface Stack {
@@ -29,6 +62,8 @@ export interface Stack {
 /** `orchestra up`: the chosen services in this process, and an embedded nats-server when needed. */
 export async function startStack(options: StackOptions): Promise<Stack> {
   const cwd = options.cwd ?? process.cwd();
+  const env = options.env ?? process.env;
+  const settings = provisionSettings(env);
   const embedded = options.natsUrl ? undefined : await startEmbeddedServer(cwd, options.logger);
   const url = options.natsUrl ?? (embedded?.url as string);
   const connections: NatsConnection[] = [];
@@ -39,11 +74,13 @@ export async function startStack(options: StackOptions): Promise<Stack> {
     await embedded?.stop();
   };
   try {
-    const admin = await connectNats({ servers: url.split(','), name: 'orchestra-up' });
-    connections.push(admin);
-    await provisionAll(admin);
+    if (settings.provision) {
+      const admin = await connectNats({ servers: url.split(','), name: 'orchestra-up', env });
+      connections.push(admin);
+      await provisionAll(admin, { replicas: settings.replicas });
+    }
     for (const name of options.services) {
-      const connection = await connectNats({ servers: url.split(','), name: `orchestra-${name}` });
+      const connection = await connectNats({ servers: url.split(','), name: `orchestra-${name}`, env });
       connections.push(connection);
       const start = { orchestrator: startOrchestrator, dispatcher: startDispatcher, results: startResults }[
         name

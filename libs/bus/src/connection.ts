@@ -25,6 +25,12 @@ export interface NatsConfig {
   nkeySeedFile?: string;
   /** `NATS_TLS_CA`, `NATS_TLS_CERT`, `NATS_TLS_KEY`: paths of PEM files. */
   tls?: { caFile?: string; certFile?: string; keyFile?: string };
+  /**
+   * `NATS_INBOX_PREFIX`: the first token of this connection's reply subjects (default `_INBOX`).
+   * A user of its own per service lets the server's permissions keep each one's replies, and
+   * the JetStream messages pulled into them, away from the other users (deploy/nats/README.md).
+   */
+  inboxPrefix?: string;
   /** Wait between reconnect attempts, `NATS_RECONNECT_WAIT_MS`. Default 1000. */
   reconnectTimeWaitMs?: number;
   /** Keep retrying the first connection instead of failing when no server answers. Default false. */
@@ -56,6 +62,7 @@ export function natsConfigFromEnv(env: Env = process.env): NatsConfig {
   assign('token', value('NATS_TOKEN'));
   assign('credsFile', value('NATS_CREDS'));
   assign('nkeySeedFile', value('NATS_NKEY_SEED'));
+  assign('inboxPrefix', value('NATS_INBOX_PREFIX'));
   const ca = value('NATS_TLS_CA');
   const cert = value('NATS_TLS_CERT');
   const key = value('NATS_TLS_KEY');
@@ -95,6 +102,7 @@ export function connectionOptions(config: NatsConfig): NodeConnectionOptions {
   }
   if (authenticators.length > 0) opts.authenticator = authenticators;
   if (config.tls) opts.tls = { ...config.tls };
+  if (config.inboxPrefix) opts.inboxPrefix = config.inboxPrefix;
   return opts;
 }
 

@@ -1,6 +1,7 @@
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { type Authenticator, type JwtAuth, nkeys } from '@nats-io/transport-node';
 import { connectionOptions, DEFAULT_NATS_URL, natsConfigFromEnv } from './connection.js';
 
 describe('natsConfigFromEnv', () => {
@@ -19,6 +20,7 @@ describe('natsConfigFromEnv', () => {
       NATS_TLS_CA: '/etc/nats/ca.pem',
       NATS_TLS_CERT: '/etc/nats/cert.pem',
       NATS_TLS_KEY: '/etc/nats/key.pem',
+      NATS_INBOX_PREFIX: '_INBOX_orchestrator',
       NATS_RECONNECT_WAIT_MS: '250',
     });
     expect(config).toEqual({
@@ -28,6 +30,7 @@ describe('natsConfigFromEnv', () => {
       credsFile: '/etc/nats/user.creds',
       nkeySeedFile: '/etc/nats/seed.nk',
       tls: { caFile: '/etc/nats/ca.pem', certFile: '/etc/nats/cert.pem', keyFile: '/etc/nats/key.pem' },
+      inboxPrefix: '_INBOX_orchestrator',
       reconnectTimeWaitMs: 250,
     });
   });
@@ -72,5 +75,80 @@ describe('connectionOptions', () => {
 
   it('fails early when a credentials file is missing', () => {
     expect(() => connectionOptions({ servers: [], credsFile: '/nonexistent/user.creds' })).toThrow(/ENOENT/);
+  });
+});
+
+describe('credentials from the environment, end to end to the CONNECT fields', () => {
+  const withDir = <T>(work: (dir: string) => T): T => {
+    const dir = mkdtempSync(join(tmpdir(), 'orchestra-auth-'));
+    try {
+      return work(dir);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  };
+  const nonce = 'bm9uY2UtZnJvbS10aGUtc2VydmVy';
+
+  it('passes user and password as nats.js user and pass, and a token as token', () => {
+    const opts = connectionOptions(
+      natsConfigFromEnv({ NATS_USER: 'dispatcher', NATS_PASSWORD: 's3cret', NATS_TOKEN: 'tok' }),
+    );
+    expect(opts).toMatchObject({ user: 'dispatcher', pass: 's3cret', token: 'tok' });
+    expect(opts.authenticator).toBeUndefined();
+  });
+
+  it('signs the server nonce with the seed of NATS_NKEY_SEED', () => {
+    withDir((dir) => {
+      const user = nkeys.createUser();
+      const seedFile = join(dir, 'user.nk');
+      writeFileSync(seedFile, `${new TextDecoder().decode(user.getSeed())}\n`);
+      const opts = connectionOptions(natsConfigFromEnv({ NATS_NKEY_SEED: seedFile }));
+      const authenticators = opts.authenticator as Authenticator[];
+      const auth = authenticators[0]?.(nonce) as { nkey: string; sig: string };
+      expect(auth.nkey).toBe(user.getPublicKey());
+      const sig = Buffer.from(auth.sig, 'base64url');
+      expect(nkeys.fromPublic(user.getPublicKey()).verify(new TextEncoder().encode(nonce), sig)).toBe(true);
+    });
+  });
+
+  it('sends the JWT of NATS_CREDS and signs the nonce with the seed in it', () => {
+    withDir((dir) => {
+      const user = nkeys.createUser();
+      const seed = new TextDecoder().decode(user.getSeed());
+      const credsFile = join(dir, 'user.creds');
+      writeFileSync(
+        credsFile,
+        `-----BEGIN NATS USER JWT-----\neyJhbGciOiJlZDI1NTE5LW5rZXkifQ.e30.c2ln\n------END NATS USER JWT------\n\n` +
+          `-----BEGIN USER NKEY SEED-----\n${seed}\n------END USER NKEY SEED------\n`,
+      );
+      const opts = connectionOptions(natsConfigFromEnv({ NATS_CREDS: credsFile }));
+      const auth = (opts.authenticator as Authenticator[])[0]?.(nonce) as JwtAuth;
+      expect(auth.jwt).toBe('eyJhbGciOiJlZDI1NTE5LW5rZXkifQ.e30.c2ln');
+      expect(auth.nkey).toBe(user.getPublicKey());
+    });
+  });
+
+  it('keeps the three TLS file paths and the inbox prefix', () => {
+    const opts = connectionOptions(
+      natsConfigFromEnv({
+        NATS_TLS_CA: '/tls/ca.pem',
+        NATS_TLS_CERT: '/tls/client.pem',
+        NATS_TLS_KEY: '/tls/client-key.pem',
+        NATS_INBOX_PREFIX: '_INBOX_dispatcher',
+        NATS_NAME: 'dispatcher-1',
+      }),
+    );
+    expect(opts).toMatchObject({
+      tls: { caFile: '/tls/ca.pem', certFile: '/tls/client.pem', keyFile: '/tls/client-key.pem' },
+      inboxPrefix: '_INBOX_dispatcher',
+      name: 'dispatcher-1',
+    });
+  });
+
+  it('leaves the default inbox prefix and TLS alone when nothing is set', () => {
+    const opts = connectionOptions(natsConfigFromEnv({}));
+    expect(opts.inboxPrefix).toBeUndefined();
+    expect(opts.tls).toBeUndefined();
+    expect(opts.user).toBeUndefined();
   });
 });

@@ -1,5 +1,6 @@
 import type { JetStreamClient, JetStreamManager } from '@nats-io/jetstream';
 import type { NatsConnection, Subscription } from '@nats-io/transport-node';
+import { Streams } from '@orchestra/contracts';
 import { z } from 'zod';
 import { decode } from './codec.js';
 import { deadLetterSourceOf, payloadText, publishDeadLetter } from './dead-letters.js';
@@ -65,6 +66,9 @@ async function deadLetterExhausted(
     ...payloadText(stored.data),
     at,
   });
+  // Work queues give the message up; the event log never loses an event (its consumer is stuck
+  // on it, and the dead letter says so).
+  if (advisory.stream === Streams.events) return;
   await jsm.streams.deleteMessage(advisory.stream, advisory.stream_seq, false).catch(() => false);
 }
 

@@ -3,7 +3,13 @@ import { jetstream, jetstreamManager } from '@nats-io/jetstream';
 import type { Msg, NatsConnection, Subscription } from '@nats-io/transport-node';
 import { Catch, type RpcExceptionFilter } from '@nestjs/common';
 import { BaseRpcContext, type CustomTransportStrategy, Server } from '@nestjs/microservices';
-import { depthExceeding, LIMITS, OrchestraError, SUBJECT_PREFIX, ValidationError } from '@orchestra/contracts';
+import {
+  depthExceeding,
+  LIMITS,
+  OrchestraError,
+  SUBJECT_PREFIX,
+  ValidationError,
+} from '@orchestra/contracts';
 import { lastValueFrom, type Observable, throwError } from 'rxjs';
 import type { z } from 'zod';
 import { decode, encode } from './codec.js';
@@ -111,7 +117,10 @@ export class JetStreamServer extends Server implements CustomTransportStrategy {
     const handler = this.messageHandlers.get(pattern);
     if (!handler || !msg.reply) return;
     if (!isInboxReply(msg.reply)) {
-      this.log.warn({ subject: msg.subject, reply: msg.reply }, 'request ignored: its reply subject is not an inbox');
+      this.log.warn(
+        { subject: msg.subject, reply: msg.reply },
+        'request ignored: its reply subject is not an inbox',
+      );
       return;
     }
     let reply: unknown;

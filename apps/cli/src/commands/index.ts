@@ -1,5 +1,7 @@
 import type { CommandRegistration } from '../context.js';
+import { registerDeadLetters } from './dead-letters.js';
 import { registerCancel, registerList, registerReplay, registerResults, registerStatus } from './inspect.js';
+import { registerProvision } from './provision.js';
 import { registerRun, registerWatch } from './run.js';
 import { registerUp } from './up.js';
 import { registerValidate } from './validate.js';
@@ -10,6 +12,7 @@ import { registerValidate } from './validate.js';
  */
 export const COMMANDS: readonly CommandRegistration[] = [
   registerUp,
+  registerProvision,
   registerValidate,
   registerRun,
   registerWatch,
@@ -18,4 +21,5 @@ export const COMMANDS: readonly CommandRegistration[] = [
   registerStatus,
   registerList,
   registerCancel,
+  registerDeadLetters,
 ];

@@ -18,7 +18,13 @@ export const registerUp: CommandRegistration = (program, cli) => {
         return;
       }
       const logger = serviceLogger(cli.io.env);
-      const stack = await startStack({ services, natsUrl: cli.io.env.NATS_URL, logger, cwd: cli.io.cwd });
+      const stack = await startStack({
+        services,
+        natsUrl: cli.io.env.NATS_URL,
+        logger,
+        cwd: cli.io.cwd,
+        env: cli.io.env,
+      });
       cli.out(`orchestra up: ${services.join(', ')} on ${stack.natsUrl} (Ctrl-C to stop)`);
       await new Promise<void>((resolve) => {
         const stop = () => resolve();
