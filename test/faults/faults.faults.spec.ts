@@ -78,6 +78,11 @@ describe(`fault suite (${process.env.FAULTS === 'long' ? 'long' : 'short'}, seed
     const failures = tally.verdicts.filter(
       (v) => v.lost || v.unfinished || v.doubleCounted.length || v.replayMismatch || v.mismatches.length,
     );
+    const forced = tally.verdicts.flatMap((v) => v.killForced);
+    if (forced.length > 0)
+      console.log(
+        `differences a kill forced (an attempt on a served plugin timed out):\n${forced.join('\n')}`,
+      );
     if (failures.length > 0) console.log(`failures:\n${JSON.stringify(failures, null, 2)}`);
     expect(failures).toEqual([]);
     expect(tally.executions).toBeGreaterThanOrEqual(settings.executions);
