@@ -18,7 +18,6 @@ const settings: FaultSettings = {
 };
 
 type Role = 'orchestrator' | 'dispatcher' | 'results';
-const SUBMIT_PAUSE_MS = 150;
 const REPLICAS: Record<Role, number> = { orchestrator: 2, dispatcher: 2, results: 1 };
 
 describe(`fault suite (${process.env.FAULTS === 'long' ? 'long' : 'short'}, seed ${settings.seed})`, () => {
@@ -54,7 +53,7 @@ describe(`fault suite (${process.env.FAULTS === 'long' ? 'long' : 'short'}, seed
         const id = `fault-${settings.seed}-${n}`;
         await submitUntilStored(client, plan, id);
         accepted.set(id, plan);
-        await sleep(SUBMIT_PAUSE_MS);
+        await sleep(settings.submitPauseMs);
       }
     })();
 

@@ -20,6 +20,8 @@ export interface FaultSettings {
   serverRestarts: number;
   /** Pause between two faults, drawn uniformly in [min, max] ms. */
   pauseMs: [number, number];
+  /** Pause between two submitted executions while faults are injected. */
+  submitPauseMs: number;
   seed: number;
 }
 
@@ -28,6 +30,7 @@ export const SHORT: Omit<FaultSettings, 'seed'> = {
   killsPerService: 6,
   serverRestarts: 3,
   pauseMs: [300, 900],
+  submitPauseMs: 150,
 };
 
 export const LONG: Omit<FaultSettings, 'seed'> = {
@@ -35,6 +38,7 @@ export const LONG: Omit<FaultSettings, 'seed'> = {
   killsPerService: 200,
   serverRestarts: 20,
   pauseMs: [100, 500],
+  submitPauseMs: 800,
 };
 
 /** The faults in a shuffled order with exact counts, so the figures are met by construction. */
