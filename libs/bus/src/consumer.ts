@@ -14,6 +14,8 @@ import { type BusLogger, errorFields, noopLogger } from './logger.js';
 
 export type { HandlerResult, MessageContext, MessageHandler, MessageVerifier } from './handle-message.js';
 
+const WAITING_HEARTBEAT_MS = 3_000;
+
 export interface RunConsumerOptions<T> {
   js: JetStreamClient;
   stream: string;
@@ -82,7 +84,16 @@ export function runConsumer<T>(options: RunConsumerOptions<T>): RunningConsumer 
     });
 
   const dispatch = async (msg: JsMsg) => {
-    while (inflight.size >= concurrency) await Promise.race(inflight);
+    if (inflight.size >= concurrency) {
+      // A message waiting for a free slot is already delivered: keep it from being redelivered
+      // to another worker (and run twice) while the slots are busy with long handlers.
+      const keepAlive = setInterval(() => msg.working(), WAITING_HEARTBEAT_MS);
+      try {
+        while (inflight.size >= concurrency) await Promise.race(inflight);
+      } finally {
+        clearInterval(keepAlive);
+      }
+    }
     if (stopping) {
       msg.nak(); // received but not started: give it back for immediate redelivery
       return;
