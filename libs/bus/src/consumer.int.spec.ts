@@ -223,3 +223,31 @@ describe('runConsumer', () => {
     await settled(durable);
   });
 });
+
+describe('runConsumer with all slots busy', () => {
+  it('keeps a waiting message alive, so it is handled once even when slots stay busy past the ack wait', async () => {
+    const { subject, durable } = await setup('slow-slots');
+    const deliveries: Array<{ n: number; deliveryCount: number }> = [];
+    start(
+      durable,
+      async (job, ctx) => {
+        deliveries.push({ n: job.n, deliveryCount: ctx.deliveryCount });
+        // Longer than the 1 s ack wait; the running handler keeps its own message alive.
+        for (let i = 0; i < 5; i++) {
+          await new Promise((resolve) => setTimeout(resolve, 500));
+          ctx.working();
+        }
+        return { ack: true };
+      },
+      { concurrency: 1 },
+    );
+    await publishJson(js, subject, { n: 1 });
+    await publishJson(js, subject, { n: 2 });
+    await waitFor(() => deliveries.length >= 2, { timeoutMs: 20_000, what: 'both jobs to start' });
+    await settled(durable);
+    expect(deliveries).toEqual([
+      { n: 1, deliveryCount: 1 },
+      { n: 2, deliveryCount: 1 },
+    ]);
+  });
+});

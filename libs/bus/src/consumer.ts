@@ -14,8 +14,6 @@ import { type BusLogger, errorFields, noopLogger } from './logger.js';
 
 export type { HandlerResult, MessageContext, MessageHandler, MessageVerifier } from './handle-message.js';
 
-const WAITING_HEARTBEAT_MS = 3_000;
-
 export interface RunConsumerOptions<T> {
   js: JetStreamClient;
   stream: string;
@@ -83,11 +81,13 @@ export function runConsumer<T>(options: RunConsumerOptions<T>): RunningConsumer 
       };
     });
 
+  /** A third of the consumer's ack wait, read when consuming starts. */
+  let waitingHeartbeatMs = 10_000;
   const dispatch = async (msg: JsMsg) => {
     if (inflight.size >= concurrency) {
       // A message waiting for a free slot is already delivered: keep it from being redelivered
       // to another worker (and run twice) while the slots are busy with long handlers.
-      const keepAlive = setInterval(() => msg.working(), WAITING_HEARTBEAT_MS);
+      const keepAlive = setInterval(() => msg.working(), waitingHeartbeatMs);
       try {
         while (inflight.size >= concurrency) await Promise.race(inflight);
       } finally {
@@ -109,10 +109,12 @@ export function runConsumer<T>(options: RunConsumerOptions<T>): RunningConsumer 
 
   const consumeOnce = async () => {
     const consumer = await options.js.consumers.get(options.stream, options.durable);
+    const { config } = await consumer.info(true);
     if (options.maxDeliver === undefined) {
-      const max = (await consumer.info(true)).config.max_deliver;
+      const max = config.max_deliver;
       deps.maxDeliver = max !== undefined && max > 0 ? max : Number.POSITIVE_INFINITY;
     }
+    waitingHeartbeatMs = Math.max(50, Math.floor((config.ack_wait ?? 30_000_000_000) / 1_000_000 / 3));
     const current = await consumer.consume({ max_messages: concurrency });
     messages = current;
     if (stopping) return;

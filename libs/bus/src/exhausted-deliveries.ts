@@ -1,6 +1,7 @@
 import type { JetStreamClient, JetStreamManager } from '@nats-io/jetstream';
 import type { NatsConnection, Subscription } from '@nats-io/transport-node';
 import { Streams } from '@orchestra/contracts';
+import { orchestraMetrics } from '@orchestra/observability';
 import { z } from 'zod';
 import { decode } from './codec.js';
 import { deadLetterSourceOf, payloadText, publishDeadLetter } from './dead-letters.js';
@@ -54,7 +55,7 @@ async function deadLetterExhausted(
   if (!source) return;
   const stored = await jsm.streams.getMessage(advisory.stream, { seq: advisory.stream_seq });
   if (!stored) return;
-  await publishDeadLetter(js, {
+  const ack = await publishDeadLetter(js, {
     source,
     stream: advisory.stream,
     consumer: advisory.consumer,
@@ -66,6 +67,8 @@ async function deadLetterExhausted(
     ...payloadText(stored.data),
     at,
   });
+  // Every replica hears the advisory: only the one that stored the record counts it.
+  if (!ack.duplicate) orchestraMetrics().deadLetters.inc({ stream: advisory.stream });
   // Work queues give the message up; the event log never loses an event (its consumer is stuck
   // on it, and the dead letter says so).
   if (advisory.stream === Streams.events) return;

@@ -8,6 +8,7 @@ import {
   LIMITS,
   ValidationError,
 } from '@orchestra/contracts';
+import { orchestraMetrics } from '@orchestra/observability';
 import type { z } from 'zod';
 import { decodeText } from './codec.js';
 import { deadLetterRecord, publishDeadLetter } from './dead-letters.js';
@@ -172,7 +173,9 @@ async function reject<T>(msg: JsMsg, deps: MessageDeps<T>, reason: string, issue
   const log = { stream: msg.info.stream, subject: msg.subject, seq: msg.seq, reason, issues };
   if (deps.deadLetters !== undefined) {
     try {
-      await publishDeadLetter(deps.js, deadLetterRecord(deps.deadLetters, msg, reason, issues, deps.now()));
+      const record = deadLetterRecord(deps.deadLetters, msg, reason, issues, deps.now());
+      const ack = await publishDeadLetter(deps.js, record);
+      if (!ack.duplicate) orchestraMetrics().deadLetters.inc({ stream: msg.info.stream });
     } catch (err) {
       const delay = deps.nakDelay(msg.info.deliveryCount);
       deps.logger.error({ ...log, ...errorFields(err), delay }, 'dead letter not stored, message nak-ed');

@@ -10,6 +10,7 @@ import {
   SUBJECT_PREFIX,
   ValidationError,
 } from '@orchestra/contracts';
+import { payloadAttributes, SpanKind, watchService, withMessageSpan } from '@orchestra/observability';
 import { lastValueFrom, type Observable, throwError } from 'rxjs';
 import type { z } from 'zod';
 import { decode, encode } from './codec.js';
@@ -34,6 +35,8 @@ export interface JetStreamServerOptions {
   bindings: Record<string, ConsumerBinding>;
   /** Queue group of the `@MessagePattern` (request/reply) subscriptions, shared by replicas. */
   queue: string;
+  /** The service, as its readiness check names it. Default: the queue group. */
+  name?: string;
   logger?: BusLogger;
 }
 
@@ -53,6 +56,7 @@ export class JetStreamContext extends BaseRpcContext<[MessageContext]> {
 export class JetStreamServer extends Server implements CustomTransportStrategy {
   private readonly consumers: RunningConsumer[] = [];
   private readonly subscriptions: Subscription[] = [];
+  private unwatch?: () => void;
   private readonly log: BusLogger;
   readonly js: JetStreamClient;
   private jsm?: JetStreamManager;
@@ -70,6 +74,12 @@ export class JetStreamServer extends Server implements CustomTransportStrategy {
         if (handler.isEventHandler) await this.bindConsumer(pattern);
         else this.bindRequests(pattern);
       }
+      // Ready (health) once every consumer is bound; the check then watches them stay so.
+      this.unwatch = watchService({
+        name: this.options.name ?? this.options.queue,
+        connection: this.options.connection,
+        consumers: this.boundConsumers(),
+      });
       callback();
     } catch (error) {
       callback(error);
@@ -91,13 +101,20 @@ export class JetStreamServer extends Server implements CustomTransportStrategy {
         ...(binding.verify ? { verify: binding.verify as MessageVerifier<unknown> } : {}),
         concurrency: binding.concurrency ?? 1,
         logger: this.log,
-        handler: async (value, ctx): Promise<HandlerResult> => {
-          const result = await lastValueFrom(
-            this.transformToObservable(await handler(value, new JetStreamContext([ctx]))),
-            { defaultValue: undefined },
-          );
-          return (result as HandlerResult | undefined) ?? { ack: true };
-        },
+        handler: (value, ctx): Promise<HandlerResult> =>
+          withMessageSpan(
+            `process ${pattern}`,
+            { headers: ctx.headers, attributes: messageAttributes(value, ctx, binding) },
+            async (span) => {
+              const result = await lastValueFrom(
+                this.transformToObservable(await handler(value, new JetStreamContext([ctx]))),
+                { defaultValue: undefined },
+              );
+              const settled = (result as HandlerResult | undefined) ?? { ack: true };
+              span.setAttribute('orchestra.result', Object.keys(settled)[0] ?? 'ack');
+              return settled;
+            },
+          ),
       }),
     );
   }
@@ -123,19 +140,35 @@ export class JetStreamServer extends Server implements CustomTransportStrategy {
       );
       return;
     }
-    let reply: unknown;
-    try {
-      const request = msg.data.length > 0 ? decodeRequest(msg.data) : {};
-      reply = await lastValueFrom(this.transformToObservable(await handler(request)), { defaultValue: null });
-    } catch (error) {
-      reply = { error: errorReply(error) };
-      if (!(error instanceof OrchestraError))
-        this.log.error(errorFields(error), `request on ${pattern} failed`);
-    }
-    msg.respond(encode(reply));
+    const attributes = { 'messaging.system': 'nats', 'messaging.destination.name': msg.subject };
+    const options = { headers: msg.headers, kind: SpanKind.SERVER, attributes };
+    await withMessageSpan(`request ${pattern}`, options, async () => {
+      let reply: unknown;
+      try {
+        const request = msg.data.length > 0 ? decodeRequest(msg.data) : {};
+        reply = await lastValueFrom(this.transformToObservable(await handler(request)), {
+          defaultValue: null,
+        });
+      } catch (error) {
+        reply = { error: errorReply(error) };
+        if (!(error instanceof OrchestraError))
+          this.log.error(errorFields(error), `request on ${pattern} failed`);
+      }
+      msg.respond(encode(reply));
+    });
+  }
+
+  private boundConsumers(): { stream: string; durable: string }[] {
+    return [...this.messageHandlers]
+      .filter(([, handler]) => handler.isEventHandler)
+      .flatMap(([pattern]) => {
+        const binding = this.options.bindings[pattern];
+        return binding ? [{ stream: binding.stream, durable: binding.consumer.durable_name }] : [];
+      });
   }
 
   async close(): Promise<void> {
+    this.unwatch?.();
     for (const subscription of this.subscriptions) subscription.unsubscribe();
     await Promise.all(this.consumers.map((consumer) => consumer.stop()));
   }
@@ -147,6 +180,18 @@ export class JetStreamServer extends Server implements CustomTransportStrategy {
   unwrap<T>(): T {
     return this.options.connection as T;
   }
+}
+
+function messageAttributes(value: unknown, ctx: MessageContext, binding: ConsumerBinding) {
+  return {
+    'messaging.system': 'nats',
+    'messaging.destination.name': ctx.subject,
+    'messaging.consumer.group.name': binding.consumer.durable_name,
+    'orchestra.stream': ctx.stream,
+    'orchestra.stream_seq': ctx.seq,
+    'orchestra.delivery_count': ctx.deliveryCount,
+    ...payloadAttributes(value),
+  };
 }
 
 /** A request body, or a ValidationError saying why it cannot be one (never a stack overflow). */

@@ -5,6 +5,7 @@ import type {
   StreamExpectations,
 } from '@nats-io/jetstream';
 import { headers as createHeaders, type MsgHdrs } from '@nats-io/transport-node';
+import { injectTraceContext } from '@orchestra/observability';
 import { encode } from './codec.js';
 
 export { decode, decodeText, encode } from './codec.js';
@@ -19,7 +20,10 @@ export interface PublishJsonOptions {
   timeout?: number;
 }
 
-/** Publishes `payload` as JSON to a subject captured by a stream; resolves once it is stored. */
+/**
+ * Publishes `payload` as JSON to a subject captured by a stream; resolves once it is stored.
+ * The active trace context (the span of the message being handled) goes along in the headers.
+ */
 export function publishJson(
   js: JetStreamClient,
   subject: string,
@@ -30,7 +34,8 @@ export function publishJson(
   if (options.msgID !== undefined) opts.msgID = options.msgID;
   if (options.expect !== undefined) opts.expect = options.expect;
   if (options.timeout !== undefined) opts.timeout = options.timeout;
-  if (options.headers !== undefined) opts.headers = toHeaders(options.headers);
+  const headers = injectTraceContext(options.headers === undefined ? undefined : toHeaders(options.headers));
+  if (headers !== undefined) opts.headers = headers;
   return js.publish(subject, encode(payload), opts);
 }
 
