@@ -11,6 +11,7 @@ WORKDIR /app
 COPY package.json package-lock.json ./
 COPY libs/contracts/package.json libs/contracts/
 COPY libs/execution/package.json libs/execution/
+COPY libs/observability/package.json libs/observability/
 COPY libs/bus/package.json libs/bus/
 COPY libs/client/package.json libs/client/
 COPY services/orchestrator/package.json services/orchestrator/
@@ -32,6 +33,7 @@ WORKDIR /app
 COPY package.json package-lock.json ./
 COPY libs/contracts/package.json libs/contracts/
 COPY libs/execution/package.json libs/execution/
+COPY libs/observability/package.json libs/observability/
 COPY libs/bus/package.json libs/bus/
 COPY libs/client/package.json libs/client/
 COPY services/orchestrator/package.json services/orchestrator/
@@ -60,6 +62,8 @@ COPY --from=build /app/libs/contracts/package.json libs/contracts/
 COPY --from=build /app/libs/contracts/dist libs/contracts/dist
 COPY --from=build /app/libs/execution/package.json libs/execution/
 COPY --from=build /app/libs/execution/dist libs/execution/dist
+COPY --from=build /app/libs/observability/package.json libs/observability/
+COPY --from=build /app/libs/observability/dist libs/observability/dist
 COPY --from=build /app/libs/bus/package.json libs/bus/
 COPY --from=build /app/libs/bus/dist libs/bus/dist
 COPY --from=build /app/libs/client/package.json libs/client/

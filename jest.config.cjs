@@ -16,6 +16,7 @@ const swc = [
 const workspaces = {
   contracts: 'libs/contracts',
   execution: 'libs/execution',
+  observability: 'libs/observability',
   bus: 'libs/bus',
   client: 'libs/client',
   orchestrator: 'services/orchestrator',

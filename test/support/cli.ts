@@ -61,7 +61,15 @@ export class ServiceProcess {
     assertBuilt();
     const child = spawn(process.execPath, [BIN, 'up', '--services', services], {
       cwd: REPO_ROOT,
-      env: { ...process.env, NATS_URL: natsUrl, LOG_LEVEL: 'warn', LOG_FORMAT: 'json', ...env },
+      // No health server unless the test asks for one (HEALTH_PORT): many run side by side.
+      env: {
+        ...process.env,
+        NATS_URL: natsUrl,
+        LOG_LEVEL: 'warn',
+        LOG_FORMAT: 'json',
+        HEALTH_PORT: '0',
+        ...env,
+      },
       stdio: ['ignore', 'pipe', 'pipe'],
     });
     const service = new ServiceProcess(child);

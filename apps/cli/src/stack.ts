@@ -6,6 +6,12 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import type { NatsConnection } from '@nats-io/transport-node';
 import { type BusLogger, connectNats, provisionAll, type RunningService } from '@orchestra/bus';
 import { startDispatcher } from '@orchestra/dispatcher';
+import {
+  type HealthServer,
+  healthServerSettings,
+  startHealthServer,
+  startTracing,
+} from '@orchestra/observability';
 import { startOrchestrator } from '@orchestra/orchestrator';
 import { startResults } from '@orchestra/results';
 import { STATE_DIR, URL_FILE } from './nats-location.js';
@@ -56,6 +62,8 @@ export function provisionSettings(env: Env): ProvisionSettings {
 
 export interface Stack {
   natsUrl: string;
+  /** Port of /health/live, /health/ready and /metrics; undefined when the server is off. */
+  healthPort?: number;
   stop(): Promise<void>;
 }
 
@@ -64,16 +72,27 @@ export async function startStack(options: StackOptions): Promise<Stack> {
   const cwd = options.cwd ?? process.cwd();
   const env = options.env ?? process.env;
   const settings = provisionSettings(env);
-  const embedded = options.natsUrl ? undefined : await startEmbeddedServer(cwd, options.logger);
-  const url = options.natsUrl ?? (embedded?.url as string);
+  const healthSettings = healthServerSettings(env);
+  const tracing = startTracing({ serviceName: serviceName(options.services), env, logger: options.logger });
+  let health: HealthServer | undefined;
+  let embedded: EmbeddedServer | undefined;
+  let url = options.natsUrl ?? '';
   const connections: NatsConnection[] = [];
   const running: RunningService[] = [];
   const stop = async () => {
     for (const service of running.reverse()) await service.stop().catch(() => undefined);
     for (const nc of connections) await nc.drain().catch(() => undefined);
     await embedded?.stop();
+    await health?.close().catch(() => undefined);
+    await tracing.shutdown();
   };
   try {
+    // First, so that liveness answers while the services wait for NATS; ready once they are bound.
+    if (healthSettings) health = await startHealthServer(healthSettings, options.logger);
+    if (!options.natsUrl) {
+      embedded = await startEmbeddedServer(cwd, options.logger);
+      url = embedded.url;
+    }
     if (settings.provision) {
       const admin = await connectNats({ servers: url.split(','), name: 'orchestra-up', env });
       connections.push(admin);
@@ -91,7 +110,12 @@ export async function startStack(options: StackOptions): Promise<Stack> {
     await stop();
     throw error;
   }
-  return { natsUrl: url, stop };
+  return { natsUrl: url, ...(health ? { healthPort: health.port } : {}), stop };
+}
+
+/** The resource's service.name of the spans (OTEL_SERVICE_NAME overrides it). */
+function serviceName(services: readonly ServiceName[]): string {
+  return services.length === SERVICES.length ? 'orchestra' : `orchestra-${services.join('-')}`;
 }
 
 interface EmbeddedServer {

@@ -43,6 +43,7 @@ export async function startDispatcher(options: DispatcherOptions): Promise<Runni
     connection: options.connection,
     bindings,
     queue: 'orchestra-dispatcher',
+    name: 'dispatcher',
     logger: options.logger,
   });
   const app = await NestFactory.createMicroservice(

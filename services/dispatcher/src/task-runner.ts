@@ -18,6 +18,7 @@ import {
   Subjects,
   type TaskOutcome,
 } from '@orchestra/contracts';
+import { orchestraMetrics } from '@orchestra/observability';
 import type { Plugin } from './plugin.js';
 
 const HEARTBEAT_MS = 3_000;
@@ -87,6 +88,8 @@ export class TaskRunner {
     );
     const heartbeat = setInterval(() => ctx.working(), HEARTBEAT_MS);
     this.track(task.execution_id, controller, true);
+    const metrics = orchestraMetrics();
+    metrics.tasksRunning.inc({ plugin: task.plugin });
     const started = this.clock.now();
     let outcome: TaskOutcome;
     try {
@@ -94,6 +97,7 @@ export class TaskRunner {
       outcome = this.succeeded(task, output, started);
     } catch (error) {
       if (controller.signal.aborted) {
+        metrics.taskFinished(task.plugin, 'aborted', this.clock.now() - started);
         this.logger.debug({ ...log, reason: String(controller.signal.reason) }, 'attempt aborted');
         return { ack: true };
       }
@@ -102,7 +106,9 @@ export class TaskRunner {
       clearTimeout(deadline);
       clearInterval(heartbeat);
       this.track(task.execution_id, controller, false);
+      metrics.tasksRunning.dec({ plugin: task.plugin });
     }
+    metrics.taskFinished(task.plugin, outcome.status, outcome.duration_ms);
     await publishJson(this.js, Subjects.outcomes(task.execution_id), outcome, {
       msgID: MessageIds.outcome(task.execution_id, task.task_id, task.attempt_number),
     });

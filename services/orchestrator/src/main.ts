@@ -32,6 +32,7 @@ export async function startOrchestrator(options: OrchestratorOptions): Promise<R
       now: () => (options.clock ?? systemClock).now(),
     }),
     queue: 'orchestra-orchestrator',
+    name: 'orchestrator',
     logger: options.logger,
   });
   const app = await NestFactory.createMicroservice(

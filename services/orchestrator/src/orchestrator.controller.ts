@@ -11,6 +11,7 @@ import {
   type Timer,
 } from '@orchestra/contracts';
 import type { Decision, DecisionInput } from '@orchestra/execution';
+import { OrchestraMetrics } from '@orchestra/observability';
 import { ApiService } from './api.service.js';
 import { EFFECTS_PATTERN } from './bindings.js';
 import { HandleInput } from './handle-input.command.js';
@@ -28,6 +29,7 @@ export class OrchestratorController {
     private readonly api: ApiService,
     private readonly orchestrator: Orchestrator,
     @Inject(CLOCK) private readonly clock: Clock,
+    @Inject(OrchestraMetrics) private readonly metrics: OrchestraMetrics,
   ) {}
 
   @EventPattern<string>(Subjects.executeCommand)
@@ -52,7 +54,8 @@ export class OrchestratorController {
 
   @EventPattern<string>(Subjects.allOutcomes)
   async outcome(@Payload() outcome: TaskOutcome, @Ctx() ctx: JetStreamContext): Promise<HandlerResult> {
-    await this.run({ kind: 'outcome', outcome }, ctx);
+    const decision = await this.run({ kind: 'outcome', outcome }, ctx);
+    this.metrics.outcomeDecided(outcome, decision.events, this.clock.now());
     return { ack: true };
   }
 
@@ -69,6 +72,8 @@ export class OrchestratorController {
   @EventPattern<string>(EFFECTS_PATTERN)
   async effects(@Payload() event: ExecutionEvent, @Ctx() ctx: JetStreamContext): Promise<HandlerResult> {
     await this.orchestrator.publishEffectsOf(event, ctx.message.seq);
+    // Every stored event passes here once (one replica's consumer): the place to count them.
+    this.metrics.eventStored(event, this.clock.now());
     return { ack: true };
   }
 

@@ -3,6 +3,7 @@ import type { NatsConnection } from '@nats-io/transport-node';
 import { type DynamicModule, Module } from '@nestjs/common';
 import { CqrsModule } from '@nestjs/cqrs';
 import { type BusLogger, CLOCK, type Clock, LOGGER, NATS_CONNECTION } from '@orchestra/bus';
+import { OrchestraMetrics, orchestraMetrics } from '@orchestra/observability';
 import { ApiService } from './api.service.js';
 import { DeadLetterKeeper } from './dead-letter-keeper.js';
 import { EffectPublisher } from './effect-publisher.js';
@@ -31,6 +32,7 @@ export class OrchestratorModule {
         { provide: NATS_CONNECTION, useValue: options.connection },
         { provide: CLOCK, useValue: options.clock },
         { provide: LOGGER, useValue: options.logger },
+        { provide: OrchestraMetrics, useFactory: orchestraMetrics },
         { provide: JETSTREAM, useFactory: (nc: NatsConnection) => jetstream(nc), inject: [NATS_CONNECTION] },
         {
           provide: JETSTREAM_MANAGER,

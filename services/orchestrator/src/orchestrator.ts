@@ -4,10 +4,12 @@ import {
   type Decision,
   type DecisionInput,
   decide,
+  type ExecutionState,
   effectsOf,
   fold,
   timerIsMoot,
 } from '@orchestra/execution';
+import { orchestraMetrics } from '@orchestra/observability';
 import type { EffectPublisher } from './effect-publisher.js';
 import type { ExecutionStore } from './execution-store.js';
 
@@ -89,6 +91,7 @@ export class Orchestrator {
           return this.rejectTooLarge(id, loaded.seq, error);
         }
         if (error instanceof ConcurrencyError && conflicts < MAX_CONFLICTS) {
+          orchestraMetrics().occConflicts.inc();
           this.logger.debug(
             { execution_id: id, conflicts, ...errorFields(error) },
             'append conflict, deciding again',
@@ -118,14 +121,34 @@ export class Orchestrator {
 
   private logDecision(id: string, input: DecisionInput, decision: Decision): void {
     if (decision.ignored) {
-      this.logger.debug({ execution_id: id, input: input.kind, reason: decision.ignored }, 'input ignored');
+      const about = inputTaskFields(input, decision.state);
+      this.logger.debug(
+        { execution_id: id, ...about, input: input.kind, reason: decision.ignored },
+        'input ignored',
+      );
     }
     for (const event of decision.events) {
       const task = 'task_id' in event ? { phase_id: event.phase_id, task_id: event.task_id } : {};
-      const attempt = 'attempt_number' in event ? { attempt: event.attempt_number } : {};
+      const attempt =
+        'attempt_number' in event
+          ? { attempt: event.attempt_number }
+          : 'next_attempt_number' in event
+            ? { attempt: event.next_attempt_number }
+            : {};
       this.logger.debug({ execution_id: id, ...task, ...attempt }, event.type);
     }
   }
+}
+
+/** The task an input is about, for its log line. */
+function inputTaskFields(input: DecisionInput, state: ExecutionState): object {
+  if (input.kind === 'outcome') {
+    const { phase_id, task_id, attempt_number } = input.outcome;
+    return { phase_id, task_id, attempt: attempt_number };
+  }
+  if (input.kind !== 'timer') return {};
+  const { task_id, attempt_number } = input.timer;
+  return { phase_id: state.tasks[task_id]?.phase_id, task_id, attempt: attempt_number };
 }
 
 export function executionIdOf(input: DecisionInput): string {

@@ -55,6 +55,7 @@ export async function startResults(options: ResultsOptions): Promise<RunningServ
   const server = new JetStreamServer({
     connection: options.connection,
     queue: 'orchestra-results',
+    name: 'results',
     logger: options.logger,
     bindings: {
       [Subjects.allEvents]: {

@@ -1,3 +1,4 @@
+import { traceLogFields } from '@orchestra/observability';
 import { pino } from 'pino';
 import { type CommandRegistration, ExitCode } from '../context.js';
 import { SERVICES, type ServiceName, startStack } from '../stack.js';
@@ -25,7 +26,8 @@ export const registerUp: CommandRegistration = (program, cli) => {
         cwd: cli.io.cwd,
         env: cli.io.env,
       });
-      cli.out(`orchestra up: ${services.join(', ')} on ${stack.natsUrl} (Ctrl-C to stop)`);
+      const health = stack.healthPort ? `, health and metrics on :${stack.healthPort}` : '';
+      cli.out(`orchestra up: ${services.join(', ')} on ${stack.natsUrl}${health} (Ctrl-C to stop)`);
       await new Promise<void>((resolve) => {
         const stop = () => resolve();
         process.once('SIGINT', stop);
@@ -36,14 +38,18 @@ export const registerUp: CommandRegistration = (program, cli) => {
     });
 };
 
-/** pino: pretty lines for a person at a terminal, JSON otherwise (LOG_FORMAT=json|pretty, LOG_LEVEL). */
+/**
+ * pino: pretty lines for a person at a terminal, JSON otherwise (LOG_FORMAT=json|pretty, LOG_LEVEL).
+ * A line written while a message is handled carries its trace_id and span_id.
+ */
 function serviceLogger(env: Readonly<Record<string, string | undefined>>) {
   const pretty = env.LOG_FORMAT ? env.LOG_FORMAT === 'pretty' : Boolean(process.stdout.isTTY);
   const level = env.LOG_LEVEL ?? 'info';
   return pretty
     ? pino({
         level,
+        mixin: traceLogFields,
         transport: { target: 'pino-pretty', options: { colorize: true, translateTime: 'HH:MM:ss.l' } },
       })
-    : pino({ level });
+    : pino({ level, mixin: traceLogFields });
 }

@@ -1,0 +1,241 @@
+import { readEvents } from '@orchestra/bus';
+import type { ExecutionEvent } from '@orchestra/contracts';
+import { chainPlan, widePlan } from '../plans.js';
+import { epochMs, RssSampler, round } from '../procs.js';
+import { type Distribution, distribution, perSecond } from '../stats.js';
+import type { OrchestraSystem } from '../system.js';
+import { Tracker } from './tracker.js';
+
+export interface OrchestraThroughput {
+  tasks: number;
+  /** Tasks / (command published -> last ExecutionFinished appended): the orchestrator's own pace. */
+  orchestrator_tasks_per_s: number | null;
+  /**
+   * The events stream when the last ExecutionFinished went by: its last sequence and the last one
+   * the results projector and the outbox had acknowledged (how far behind they were).
+   */
+  backlog_at_finish: Record<string, number> | null;
+  /** Plan command published -> final execution_results in the bucket. */
+  seconds: number;
+  tasks_per_s: number;
+  /** Plan command published -> ExecutionFinished appended (the orchestrator's part). */
+  finished_event_seconds: number | null;
+  timed_out: boolean;
+  /** Tasks that had succeeded when the run ended (all of them unless it timed out). */
+  tasks_succeeded: number;
+  /** CPU seconds used by each process during the scenario. */
+  cpu_seconds: Record<string, number>;
+}
+
+/** W: one execution of one parallel phase of `width` echo tasks. */
+export async function orchestraWide(
+  system: OrchestraSystem,
+  width: number,
+  timeoutMs: number,
+): Promise<OrchestraThroughput & { status: string | null; rejected: string | null }> {
+  const tracker = new Tracker(system);
+  const id = 'bench-w-1';
+  const started = epochMs();
+  await tracker.submit(id, widePlan(width));
+  const backlog = backlogWhenFinished(system, tracker, 1);
+  const ok = await tracker.waitDone(1, Date.now() + timeoutMs, backlog.tick);
+  const done = tracker.results(id);
+  const end = done?.at ?? epochMs();
+  const finished = tracker.finishedAt.get(id);
+  return {
+    tasks: width,
+    orchestrator_tasks_per_s: finished === undefined ? null : perSecond(width, finished - started),
+    backlog_at_finish: await backlog.value,
+    seconds: round((end - started) / 1000, 3),
+    tasks_per_s: perSecond(ok ? width : tracker.succeeded, end - started),
+    finished_event_seconds: finished === undefined ? null : round((finished - started) / 1000, 3),
+    timed_out: !ok,
+    tasks_succeeded: tracker.succeeded,
+    cpu_seconds: tracker.cpu(),
+    status: done?.results.status ?? null,
+    rejected: tracker.rejected.get(id) ?? null,
+  };
+}
+
+export interface OrchestraChain {
+  steps: number;
+  seconds: number;
+  timed_out: boolean;
+  /** The brief's measure: TaskSucceeded(n).at -> TaskDispatched(n+1).at, in ms. */
+  succeeded_to_next_dispatched_ms: Distribution | null;
+  /**
+   * One step of the chain as a whole: TaskSucceeded(n).at -> TaskSucceeded(n+1).at less the
+   * plugin's duration_ms, in ms: everything that is not the task itself.
+   */
+  step_overhead_ms: Distribution | null;
+  /** Wall time (command -> final results) / steps, in ms. */
+  per_step_ms: number;
+  /** Where one step's time goes, from the events' `at` and copies of the bus messages, in ms. */
+  breakdown_ms: {
+    /** TaskDispatched appended -> DispatchTask on the bus (append, outbox consumer, publish). */
+    dispatched_to_command: Distribution | null;
+    /** DispatchTask on the bus -> TaskOutcome on the bus (dispatcher pull, plugin, publish). */
+    command_to_outcome: Distribution | null;
+    /** TaskOutcome on the bus -> TaskSucceeded decided (orchestrator pull, load, decide). */
+    outcome_to_succeeded: Distribution | null;
+  };
+  cpu_seconds: Record<string, number>;
+}
+
+/** C: one execution of a sequential phase of `steps` echo tasks, each referencing the previous one. */
+export async function orchestraChain(
+  system: OrchestraSystem,
+  steps: number,
+  timeoutMs: number,
+): Promise<OrchestraChain> {
+  const id = 'bench-c-1';
+  const commandSeen = new Map<string, number>();
+  const outcomeSeen = new Map<string, number>();
+  const copies = [
+    watchTaskIds(system, 'orchestra.tasks.builtin', commandSeen),
+    watchTaskIds(system, `orchestra.outcomes.${id}`, outcomeSeen),
+  ];
+  const tracker = new Tracker(system);
+  const started = epochMs();
+  await tracker.submit(id, chainPlan(steps));
+  const ok = await tracker.waitDone(1, Date.now() + timeoutMs);
+  const end = tracker.results(id)?.at ?? epochMs();
+  for (const sub of copies) sub.unsubscribe();
+  const { events } = await readEvents(system.jsm, id);
+  const log = events.map((stored) => stored.event);
+  const dispatched = byTask(log, 'TaskDispatched');
+  const succeeded = byTask(log, 'TaskSucceeded');
+  const literal: number[] = [];
+  const overhead: number[] = [];
+  const toCommand: number[] = [];
+  const toOutcome: number[] = [];
+  const toSucceeded: number[] = [];
+  for (let n = 0; n < steps; n++) {
+    const task = `t${n}`;
+    const next = `t${n + 1}`;
+    const done = succeeded.get(task);
+    const sent = dispatched.get(task);
+    const nextDispatch = dispatched.get(next);
+    const nextDone = succeeded.get(next);
+    if (done && nextDispatch) literal.push(nextDispatch.at - done.at);
+    if (done && nextDone && nextDone.type === 'TaskSucceeded') {
+      overhead.push(nextDone.at - done.at - nextDone.duration_ms);
+    }
+    const command = commandSeen.get(task);
+    const outcome = outcomeSeen.get(task);
+    if (sent && command !== undefined) toCommand.push(command - sent.at);
+    if (command !== undefined && outcome !== undefined) toOutcome.push(outcome - command);
+    if (outcome !== undefined && done) toSucceeded.push(done.at - outcome);
+  }
+  return {
+    steps,
+    seconds: round((end - started) / 1000, 3),
+    timed_out: !ok,
+    succeeded_to_next_dispatched_ms: distribution(literal),
+    step_overhead_ms: distribution(overhead),
+    per_step_ms: round((end - started) / steps, 3),
+    breakdown_ms: {
+      dispatched_to_command: distribution(toCommand),
+      command_to_outcome: distribution(toOutcome),
+      outcome_to_succeeded: distribution(toSucceeded),
+    },
+    cpu_seconds: tracker.cpu(),
+  };
+}
+
+function byTask<T extends ExecutionEvent['type']>(log: ExecutionEvent[], type: T) {
+  const out = new Map<string, Extract<ExecutionEvent, { type: T }>>();
+  for (const event of log) {
+    if (event.type === type && 'task_id' in event)
+      out.set(event.task_id, event as Extract<ExecutionEvent, { type: T }>);
+  }
+  return out;
+}
+
+/** Copies of the messages on `subject` (a core subscription), timed by task id. */
+function watchTaskIds(system: OrchestraSystem, subject: string, into: Map<string, number>) {
+  const sub = system.nc.subscribe(subject);
+  void (async () => {
+    for await (const msg of sub) {
+      const seenAt = epochMs();
+      try {
+        const { task_id } = msg.json<{ task_id: string }>();
+        if (!into.has(task_id)) into.set(task_id, seenAt);
+      } catch {
+        // not ours
+      }
+    }
+  })();
+  return sub;
+}
+
+export interface OrchestraMany extends OrchestraThroughput {
+  executions: number;
+  executions_per_s: number;
+  /** Plan command published -> final results, per execution, in ms. */
+  execution_latency_ms: Distribution | null;
+  /** RSS in MB (VmRSS) of each process, sampled every 200 ms. */
+  rss_mb: Record<string, { peak_mb: number; last_mb: number }>;
+}
+
+/** M: `executions` executions of one parallel phase of `tasksEach` echo tasks, submitted at once. */
+export async function orchestraMany(
+  system: OrchestraSystem,
+  executions: number,
+  tasksEach: number,
+  timeoutMs: number,
+): Promise<OrchestraMany> {
+  const sampler = new RssSampler(() => ({
+    orchestrator: system.pid('orchestrator'),
+    dispatcher: system.pid('dispatcher'),
+    results: system.pid('results'),
+    'nats-server': system.nats.pid,
+  }));
+  const tracker = new Tracker(system);
+  const plans = Array.from({ length: executions }, (_, e) => ({
+    id: `bench-m-${e}`,
+    plan: widePlan(tasksEach, 'bench-many'),
+  }));
+  const started = epochMs();
+  await tracker.submitAll(plans);
+  const backlog = backlogWhenFinished(system, tracker, executions);
+  const ok = await tracker.waitDone(executions, Date.now() + timeoutMs, backlog.tick);
+  const ends = plans.map(({ id }) => tracker.results(id)?.at).filter((at): at is number => at !== undefined);
+  const end = ok ? Math.max(...ends) : epochMs();
+  const latencies = plans.flatMap(({ id }) => {
+    const at = tracker.results(id)?.at;
+    const submitted = tracker.submittedAt.get(id);
+    return at !== undefined && submitted !== undefined ? [at - submitted] : [];
+  });
+  const tasks = executions * tasksEach;
+  const lastFinished =
+    tracker.finishedAt.size === executions ? Math.max(...tracker.finishedAt.values()) : null;
+  return {
+    executions,
+    tasks,
+    orchestrator_tasks_per_s: lastFinished === null ? null : perSecond(tasks, lastFinished - started),
+    backlog_at_finish: await backlog.value,
+    seconds: round((end - started) / 1000, 3),
+    tasks_per_s: perSecond(ok ? tasks : tracker.succeeded, end - started),
+    executions_per_s: perSecond(tracker.done, end - started),
+    finished_event_seconds: lastFinished === null ? null : round((lastFinished - started) / 1000, 3),
+    timed_out: !ok,
+    tasks_succeeded: tracker.succeeded,
+    execution_latency_ms: distribution(latencies),
+    rss_mb: sampler.stop(),
+    cpu_seconds: tracker.cpu(),
+  };
+}
+
+/** Samples the events backlog once, when `count` executions have appended ExecutionFinished. */
+function backlogWhenFinished(system: OrchestraSystem, tracker: Tracker, count: number) {
+  let sampled: Promise<Record<string, number> | null> | undefined;
+  return {
+    tick: () => {
+      if (!sampled && tracker.finishedAt.size >= count) sampled = system.eventsBacklog().catch(() => null);
+    },
+    get value() {
+      return sampled ?? Promise.resolve(null);
+    },
+  };
+}

@@ -1,0 +1,185 @@
+import { DeliverPolicy, jetstream, jetstreamManager } from '@nats-io/jetstream';
+import { connect } from '@nats-io/transport-node';
+import { decodeText, provisionAll, readEvents } from '@orchestra/bus';
+import { ExecutionEvent, Streams, Subjects, type TaskOutcome } from '@orchestra/contracts';
+import { type DecisionInput, decide, type ExecutionState, fold, initialState } from '@orchestra/execution';
+import { startNats } from '../infra.js';
+import { widePlan } from '../plans.js';
+import { round, TimeoutError } from '../procs.js';
+import { type Distribution, distribution, perSecond } from '../stats.js';
+
+/** Tasks of the execution every stored one copies: 2 + 2 × 48 + 2 = 100 events. */
+const TEMPLATE_TASKS = 48;
+const PLACEHOLDER = 'EXECID';
+const encoder = new TextEncoder();
+
+export interface Replay {
+  events: number;
+  executions: number;
+  events_per_execution: number;
+  bytes: number;
+  /** Appending the events (pipelined publishes to orchestra.events.<id>), events/s. */
+  write_events_per_s: number;
+  /** The bare limit: every message off the stream through one ordered consumer, no decoding. */
+  read_events_per_s: number;
+  /** JSON.parse of every payload. */
+  decode_events_per_s: number;
+  /** zod ExecutionEvent.safeParse of every decoded event (what readEvents does). */
+  validate_events_per_s: number;
+  /** libs/execution fold, one fold per execution. */
+  fold_events_per_s: number;
+  /** Read + decode + validate + fold: the whole replay. */
+  replay_events_per_s: number;
+  seconds: { write: number; read: number; decode: number; validate: number; fold: number };
+  /** readEvents (libs/bus), one execution at a time, as the services and the CLI read a log. */
+  read_events_per_execution: { executions: number; events_per_s: number; ms: Distribution | null };
+}
+
+/** The events of one execution of `TEMPLATE_TASKS` echo tasks, decided by the real decider. */
+export function templateEvents(): ExecutionEvent[] {
+  let state: ExecutionState = initialState();
+  let now = 1_700_000_000_000;
+  const events: ExecutionEvent[] = [];
+  const step = (input: DecisionInput) => {
+    const decision = decide(state, input, { now: now++ });
+    events.push(...decision.events);
+    state = decision.state;
+    return decision.events;
+  };
+  const started = step({
+    kind: 'execute',
+    execution_id: PLACEHOLDER,
+    plan: widePlan(TEMPLATE_TASKS, 'bench-replay'),
+  });
+  for (const event of started) {
+    if (event.type !== 'TaskDispatched') continue;
+    const outcome: TaskOutcome = {
+      type: 'TaskOutcome',
+      status: 'succeeded',
+      execution_id: PLACEHOLDER,
+      phase_id: event.phase_id,
+      task_id: event.task_id,
+      attempt_number: event.attempt_number,
+      plugin_used: event.plugin,
+      output: event.input_context,
+      duration_ms: 1,
+      finished_at: now,
+    };
+    step({ kind: 'outcome', outcome });
+  }
+  return events;
+}
+
+/** R: stores `count` events (copies of one decided execution), then replays them all. */
+export async function replay(count: number, samplePerExecution: number, timeoutMs: number): Promise<Replay> {
+  const deadline = Date.now() + timeoutMs;
+  const check = (what: string) => {
+    if (Date.now() > deadline) throw new TimeoutError(`replay: ${what} past the ${timeoutMs} ms budget`);
+  };
+  const nats = await startNats();
+  const nc = await connect({ servers: nats.url, name: 'bench-replay' });
+  try {
+    await provisionAll(nc);
+    const js = jetstream(nc);
+    const jsm = await jetstreamManager(nc);
+    const template = templateEvents().map((event) => JSON.stringify(event));
+    const executions = Math.ceil(count / template.length);
+    const total = executions * template.length;
+
+    let bytes = 0;
+    let t0 = performance.now();
+    const pending = new Set<Promise<unknown>>();
+    for (let e = 0; e < executions; e++) {
+      const id = `bench-r-${e}`;
+      const subject = Subjects.events(id);
+      for (const text of template) {
+        const data = encoder.encode(text.replace(`"${PLACEHOLDER}"`, `"${id}"`));
+        bytes += data.length;
+        const ack = js.publish(subject, data).finally(() => pending.delete(ack));
+        pending.add(ack);
+        if (pending.size >= 1000) await Promise.race(pending);
+      }
+      if (e % 100 === 0) check('writing');
+    }
+    await Promise.all(pending);
+    const writeMs = performance.now() - t0;
+
+    t0 = performance.now();
+    const raw: Uint8Array[] = [];
+    const consumer = await js.consumers.get(Streams.events, { deliver_policy: DeliverPolicy.All });
+    const messages = await consumer.consume({ max_messages: 10_000 });
+    for await (const msg of messages) {
+      raw.push(msg.data);
+      if (raw.length >= total || msg.info.pending === 0) break;
+      if (raw.length % 10_000 === 0) check('reading');
+    }
+    messages.stop();
+    const readMs = performance.now() - t0;
+
+    t0 = performance.now();
+    const decoded = raw.map((data) => JSON.parse(decodeText(data)) as unknown);
+    const decodeMs = performance.now() - t0;
+    check('decoding');
+
+    t0 = performance.now();
+    const events: ExecutionEvent[] = [];
+    for (const json of decoded) {
+      const parsed = ExecutionEvent.safeParse(json);
+      if (parsed.success) events.push(parsed.data);
+    }
+    const validateMs = performance.now() - t0;
+    check('validating');
+
+    t0 = performance.now();
+    const byExecution = new Map<string, ExecutionEvent[]>();
+    for (const event of events) {
+      const list = byExecution.get(event.execution_id);
+      if (list) list.push(event);
+      else byExecution.set(event.execution_id, [event]);
+    }
+    let finished = 0;
+    for (const list of byExecution.values()) if (fold(list).status === 'finished') finished += 1;
+    const foldMs = performance.now() - t0;
+    if (finished !== executions)
+      throw new Error(`replay: ${finished} of ${executions} folds reached "finished"`);
+
+    const samples: number[] = [];
+    let sampled = 0;
+    t0 = performance.now();
+    for (let e = 0; e < Math.min(samplePerExecution, executions); e++) {
+      const start = performance.now();
+      const read = await readEvents(jsm, `bench-r-${e}`);
+      samples.push(performance.now() - start);
+      sampled += read.events.length;
+    }
+    const perExecutionMs = performance.now() - t0;
+
+    return {
+      events: raw.length,
+      executions,
+      events_per_execution: template.length,
+      bytes,
+      write_events_per_s: perSecond(total, writeMs),
+      read_events_per_s: perSecond(raw.length, readMs),
+      decode_events_per_s: perSecond(decoded.length, decodeMs),
+      validate_events_per_s: perSecond(decoded.length, validateMs),
+      fold_events_per_s: perSecond(events.length, foldMs),
+      replay_events_per_s: perSecond(events.length, readMs + decodeMs + validateMs + foldMs),
+      seconds: {
+        write: round(writeMs / 1000, 3),
+        read: round(readMs / 1000, 3),
+        decode: round(decodeMs / 1000, 3),
+        validate: round(validateMs / 1000, 3),
+        fold: round(foldMs / 1000, 3),
+      },
+      read_events_per_execution: {
+        executions: samples.length,
+        events_per_s: perSecond(sampled, perExecutionMs),
+        ms: distribution(samples),
+      },
+    };
+  } finally {
+    await nc.close().catch(() => undefined);
+    await nats.stop();
+  }
+}

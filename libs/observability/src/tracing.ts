@@ -1,0 +1,225 @@
+import { type MsgHdrs, headers as natsHeaders } from '@nats-io/transport-node';
+import {
+  type Attributes,
+  type Context,
+  context,
+  DiagLogLevel,
+  diag,
+  isSpanContextValid,
+  propagation,
+  ROOT_CONTEXT,
+  type Span,
+  SpanKind,
+  SpanStatusCode,
+  type TextMapGetter,
+  type TextMapSetter,
+  trace,
+} from '@opentelemetry/api';
+import { AsyncLocalStorageContextManager } from '@opentelemetry/context-async-hooks';
+import { CompositePropagator, W3CBaggagePropagator, W3CTraceContextPropagator } from '@opentelemetry/core';
+import { OTLPTraceExporter as OtlpJsonExporter } from '@opentelemetry/exporter-trace-otlp-http';
+import { OTLPTraceExporter as OtlpProtoExporter } from '@opentelemetry/exporter-trace-otlp-proto';
+import { detectResources, envDetector, resourceFromAttributes } from '@opentelemetry/resources';
+import { BatchSpanProcessor, TracerProvider } from '@opentelemetry/sdk-trace';
+import type { Logger } from './logger.js';
+
+export { SpanKind } from '@opentelemetry/api';
+
+/**
+ * Trace context travels in NATS headers (W3C `traceparent`/`tracestate`), always: it costs a
+ * header. Spans are only recorded and exported once startTracing found an OTLP endpoint; without
+ * one the API's no-op tracer hands an incoming context on unchanged.
+ */
+const propagator = new W3CTraceContextPropagator();
+const getter: TextMapGetter<MsgHdrs> = {
+  keys: (carrier) => carrier.keys(),
+  get: (carrier, key) => carrier.get(key) || undefined,
+};
+const setter: TextMapSetter<MsgHdrs> = { set: (carrier, key, value) => carrier.set(key, value) };
+
+let contextManagerRegistered = false;
+
+/** Context follows async calls (AsyncLocalStorage), unless the application registered its own manager. */
+function ensureContextManager(): void {
+  if (contextManagerRegistered) return;
+  contextManagerRegistered = true;
+  const manager = new AsyncLocalStorageContextManager().enable();
+  if (!context.setGlobalContextManager(manager)) manager.disable();
+}
+
+/** The trace context carried by a message's headers (the root context when there is none). */
+export function extractTraceContext(headers: MsgHdrs | undefined): Context {
+  return headers ? propagator.extract(ROOT_CONTEXT, headers, getter) : ROOT_CONTEXT;
+}
+
+/**
+ * Adds the active trace context to a message's headers (created when needed), unless they carry
+ * one already. Without an active span the headers are returned as they are.
+ */
+export function injectTraceContext(headers: MsgHdrs | undefined): MsgHdrs | undefined {
+  const active = context.active();
+  const spanContext = trace.getSpanContext(active);
+  if (!spanContext || !isSpanContextValid(spanContext)) return headers;
+  const carrier = headers ?? natsHeaders();
+  if (!carrier.has('traceparent')) propagator.inject(active, carrier, setter);
+  return carrier;
+}
+
+/** `trace_id` and `span_id` of the active span, for log lines (nothing when there is none). */
+export function traceLogFields(): { trace_id?: string; span_id?: string } {
+  const spanContext = trace.getSpanContext(context.active());
+  if (!spanContext || !isSpanContextValid(spanContext)) return {};
+  return { trace_id: spanContext.traceId, span_id: spanContext.spanId };
+}
+
+export interface MessageSpanOptions {
+  /** The message's headers: the span is a child of the context they carry. */
+  headers: MsgHdrs | undefined;
+  kind?: SpanKind;
+  attributes?: Attributes;
+}
+
+/**
+ * Runs `fn` in a span that continues the trace of a received message; every publish made inside
+ * (see injectTraceContext) carries the span's context on.
+ */
+export async function withMessageSpan<T>(
+  name: string,
+  options: MessageSpanOptions,
+  fn: (span: Span) => Promise<T>,
+): Promise<T> {
+  ensureContextManager();
+  const parent = extractTraceContext(options.headers);
+  const span = trace
+    .getTracer('@orchestra/observability')
+    .startSpan(
+      name,
+      { kind: options.kind ?? SpanKind.CONSUMER, attributes: options.attributes ?? {} },
+      parent,
+    );
+  try {
+    return await context.with(trace.setSpan(parent, span), () => fn(span));
+  } catch (error) {
+    span.recordException(error instanceof Error ? error : String(error));
+    span.setStatus({
+      code: SpanStatusCode.ERROR,
+      message: error instanceof Error ? error.message : String(error),
+    });
+    throw error;
+  } finally {
+    span.end();
+  }
+}
+
+/** Span attributes of a message payload: the ids of the execution and task it is about. */
+export function payloadAttributes(value: unknown): Attributes {
+  if (typeof value !== 'object' || value === null) return {};
+  const record = value as Record<string, unknown>;
+  const attributes: Attributes = {};
+  const copy = (field: string, key = `orchestra.${field}`) => {
+    const v = record[field];
+    if (typeof v === 'string' || typeof v === 'number') attributes[key] = v;
+  };
+  copy('type', 'orchestra.message_type');
+  copy('execution_id');
+  copy('phase_id');
+  copy('task_id');
+  copy('attempt_number', 'orchestra.attempt');
+  copy('plugin');
+  return attributes;
+}
+
+type Env = Readonly<Record<string, string | undefined>>;
+
+export interface TracingSettings {
+  /** Where spans are posted (`.../v1/traces`). */
+  url: string;
+  protocol: 'http/protobuf' | 'http/json';
+  /** The batch span processor's delay between exports, `OTEL_BSP_SCHEDULE_DELAY` (default 5000). */
+  scheduledDelayMillis: number;
+}
+
+/**
+ * The standard variables: `OTEL_EXPORTER_OTLP_ENDPOINT` (or `OTEL_EXPORTER_OTLP_TRACES_ENDPOINT`)
+ * turns the exporter on; `OTEL_SDK_DISABLED=true` or `OTEL_TRACES_EXPORTER=none` keeps it off;
+ * `OTEL_EXPORTER_OTLP_(TRACES_)PROTOCOL` is `http/protobuf` (default) or `http/json`.
+ * Undefined: tracing off.
+ */
+export function tracingSettings(env: Env): TracingSettings | undefined {
+  const value = (key: string) => env[key]?.trim() || undefined;
+  if (value('OTEL_SDK_DISABLED')?.toLowerCase() === 'true') return undefined;
+  const exporters = (value('OTEL_TRACES_EXPORTER') ?? 'otlp').split(',').map((s) => s.trim());
+  if (!exporters.includes('otlp')) return undefined;
+  const tracesEndpoint = value('OTEL_EXPORTER_OTLP_TRACES_ENDPOINT');
+  const endpoint = value('OTEL_EXPORTER_OTLP_ENDPOINT');
+  const url = tracesEndpoint ?? (endpoint ? `${endpoint.replace(/\/+$/, '')}/v1/traces` : undefined);
+  if (!url) return undefined;
+  const protocol = value('OTEL_EXPORTER_OTLP_TRACES_PROTOCOL') ?? value('OTEL_EXPORTER_OTLP_PROTOCOL');
+  if (protocol !== undefined && protocol !== 'http/protobuf' && protocol !== 'http/json') {
+    throw new Error(
+      `OTEL_EXPORTER_OTLP_PROTOCOL must be http/protobuf or http/json (grpc is not supported), got ${protocol}`,
+    );
+  }
+  const delay = Number(value('OTEL_BSP_SCHEDULE_DELAY') ?? 5000);
+  return {
+    url,
+    protocol: protocol ?? 'http/protobuf',
+    scheduledDelayMillis: Number.isFinite(delay) && delay >= 0 ? delay : 5000,
+  };
+}
+
+export interface Tracing {
+  /** Whether spans are exported. */
+  enabled: boolean;
+  /** Exports the spans still buffered, then stops. */
+  shutdown(): Promise<void>;
+}
+
+/**
+ * Sets up tracing for this process: context propagation always, the SDK with an OTLP/HTTP
+ * exporter only when tracingSettings finds an endpoint. `OTEL_SERVICE_NAME` and
+ * `OTEL_RESOURCE_ATTRIBUTES` override the resource's service name and add attributes.
+ */
+export function startTracing(options: { serviceName: string; env: Env; logger: Logger }): Tracing {
+  ensureContextManager();
+  propagation.setGlobalPropagator(
+    new CompositePropagator({ propagators: [new W3CTraceContextPropagator(), new W3CBaggagePropagator()] }),
+  );
+  const settings = tracingSettings(options.env);
+  if (!settings) return { enabled: false, shutdown: async () => undefined };
+  diag.setLogger(
+    {
+      error: (message, ...args) => options.logger.warn({ args }, `tracing: ${message}`),
+      warn: (message, ...args) => options.logger.warn({ args }, `tracing: ${message}`),
+      info: () => undefined,
+      debug: () => undefined,
+      verbose: () => undefined,
+    },
+    DiagLogLevel.WARN,
+  );
+  const exporter =
+    settings.protocol === 'http/json'
+      ? new OtlpJsonExporter({ url: settings.url })
+      : new OtlpProtoExporter({ url: settings.url });
+  const resource = resourceFromAttributes({ 'service.name': options.serviceName }).merge(
+    detectResources({ detectors: [envDetector] }),
+  );
+  const provider = new TracerProvider({
+    resource,
+    spanProcessors: [
+      new BatchSpanProcessor({ exporter, scheduledDelayMillis: settings.scheduledDelayMillis }),
+    ],
+  });
+  trace.setGlobalTracerProvider(provider);
+  options.logger.info(
+    { url: settings.url, protocol: settings.protocol, service: options.serviceName },
+    'tracing: exporting spans over OTLP',
+  );
+  return {
+    enabled: true,
+    async shutdown() {
+      await provider.shutdown().catch(() => undefined);
+      trace.disable();
+    },
+  };
+}
