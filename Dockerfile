@@ -18,6 +18,7 @@ COPY services/orchestrator/package.json services/orchestrator/
 COPY services/dispatcher/package.json services/dispatcher/
 COPY services/results/package.json services/results/
 COPY apps/cli/package.json apps/cli/
+COPY bench/package.json bench/
 # The root `prepare` script would build now, before the sources are here: build explicitly below.
 RUN npm ci --ignore-scripts --no-audit --no-fund
 COPY .swcrc ./
@@ -25,6 +26,7 @@ COPY scripts/build.mjs scripts/
 COPY libs libs
 COPY services services
 COPY apps apps
+COPY bench bench
 RUN npm run build
 
 # ---- deps: production dependencies only ----------------------------------------------------------
@@ -40,6 +42,8 @@ COPY services/orchestrator/package.json services/orchestrator/
 COPY services/dispatcher/package.json services/dispatcher/
 COPY services/results/package.json services/results/
 COPY apps/cli/package.json apps/cli/
+# The benchmark workspace is not shipped, but npm ci needs every workspace's package.json.
+COPY bench/package.json bench/
 # --ignore-scripts: `prepare` runs the swc build, whose tools are dev dependencies left out here;
 # the compiled dist/ folders come from the build stage. No production dependency needs a script.
 RUN npm ci --omit=dev --ignore-scripts --no-audit --no-fund && npm cache clean --force
