@@ -1,6 +1,6 @@
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
-import { type RedisHandle, startNats } from './infra.js';
+import { type RedisHandle, serverDelta, startNats } from './infra.js';
 import { epochMs } from './procs.js';
 import { type ProfileSummary, summarizeProfile } from './profile.js';
 import type { Row, TargetCheck } from './report.js';
@@ -86,10 +86,17 @@ export async function part<T>(
   }
 }
 
-export async function withNats<T>(run: (url: string) => Promise<T>): Promise<T> {
+/** Runs `run` against a nats-server of its own, and adds the traffic it caused per task. */
+export async function withNats<T extends object>(
+  tasks: number,
+  run: (url: string) => Promise<T>,
+): Promise<T & { server: Record<string, number> | null }> {
   const nats = await startNats();
   try {
-    return await run(nats.url);
+    const before = await nats.stats().catch(() => undefined);
+    const result = await run(nats.url);
+    const after = await nats.stats().catch(() => undefined);
+    return { ...result, server: before && after ? serverDelta(before, after, tasks) : null };
   } finally {
     await nats.stop();
   }

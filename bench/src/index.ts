@@ -1,26 +1,28 @@
 import { readFileSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import { join, resolve } from 'node:path';
-import { BUDGET_MS, type Context, FULL, QUICK, SCENARIOS, type Scenario } from './harness.js';
+import { BUDGET_MS, type Context, FULL, QUICK, SCENARIOS, type Scenario, type Sizes } from './harness.js';
 import { natsServerVersion, type RedisHandle, useRedis } from './infra.js';
 import { round, sleep } from './procs.js';
 import { type Row, renderRows, renderTargets, type TargetCheck } from './report.js';
-import { RUNNERS } from './run.js';
+import { RUNNERS } from './runners/index.js';
 import { REPO_ROOT } from './system.js';
 
 const USAGE = `npm run bench [-- options]
 
-  --quick            scaled-down sizes, about a minute (W 2,000, C 50, M 200 x 10, R 100,000, S 200)
+  --quick            scaled-down sizes (W 2,000, C 50, M 200 x 10, R 100,000, S 200): 1-2 minutes
   --json             print only the JSON report on stdout (progress still goes to stderr)
   --only W,C,M,R,S   run only these scenarios (default all)
+  --size KEY=N,...   override sizes: wide, chain, many, manyTasks, replay, replaySample, restart, restartSteps
   --out FILE         where the report goes (default bench-report.json at the repository root)
-  --profile DIR      run the services under node --cpu-prof, profiles in DIR/<scenario>/<service>/,
+  --profile [DIR]    run the services under node --cpu-prof, profiles in DIR/<scenario>/<service>/ (default bench-profiles),
                      and put a summary of each (top self-time functions, packages) in the report
   --help             this text
 `;
 
 interface Options {
   quick: boolean;
+  sizes: Partial<Sizes>;
   json: boolean;
   only: Scenario[];
   out: string;
@@ -30,6 +32,7 @@ interface Options {
 function parseArgs(argv: string[]): Options | undefined {
   const options: Options = {
     quick: false,
+    sizes: {},
     json: false,
     only: [...SCENARIOS],
     out: join(REPO_ROOT, 'bench-report.json'),
@@ -45,9 +48,18 @@ function parseArgs(argv: string[]): Options | undefined {
       const unknown = wanted.filter((s) => !(SCENARIOS as readonly string[]).includes(s));
       if (unknown.length) throw new UsageError(`unknown scenario(s) ${unknown.join(', ')}`);
       options.only = SCENARIOS.filter((s) => wanted.includes(s));
+    } else if (flag === '--size') {
+      for (const pair of value().split(',').filter(Boolean)) {
+        const [key = '', n = ''] = pair.split('=');
+        if (!(key in FULL) || !/^\d+$/.test(n) || Number(n) < 1) throw new UsageError(`bad --size ${pair}`);
+        options.sizes[key as keyof Sizes] = Number(n);
+      }
     } else if (flag === '--out') options.out = resolve(value());
-    else if (flag === '--profile') options.profileDir = resolve(value() || 'bench-profiles');
-    else if (flag === '--help' || flag === '-h') return undefined;
+    else if (flag === '--profile') {
+      // The directory is optional: `--profile --quick` keeps the default.
+      const next = inline ?? (argv[i + 1]?.startsWith('--') === false ? argv[++i] : undefined);
+      options.profileDir = resolve(next || 'bench-profiles');
+    } else if (flag === '--help' || flag === '-h') return undefined;
     else throw new UsageError(`unknown option ${flag}`);
   }
   return options;
@@ -98,7 +110,7 @@ async function main(argv: string[]): Promise<number> {
   const log = (line: string) =>
     process.stderr.write(`[bench ${new Date().toISOString().slice(11, 19)}] ${line}\n`);
   const mode = options.quick ? 'quick' : 'full';
-  const sizes = options.quick ? QUICK : FULL;
+  const sizes: Sizes = { ...(options.quick ? QUICK : FULL), ...options.sizes };
   const startedAt = new Date();
   log(`mode ${mode}, scenarios ${options.only.join(',')}; measuring the machine's load for 2 s first`);
   const busyBefore = await machineBusy(2000);

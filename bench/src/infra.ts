@@ -4,7 +4,7 @@ import { get as httpGet } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Redis } from 'ioredis';
-import { type Child, freePort, sleep, startChild } from './procs.js';
+import { type Child, freePort, round, sleep, startChild } from './procs.js';
 
 /** The payload limit the benchmark's nats-server runs with: room for a 10,000-task plan. */
 export const MAX_PAYLOAD_BYTES = 8 * 1024 * 1024;
@@ -13,7 +13,17 @@ export interface NatsServer {
   readonly url: string;
   readonly pid: number;
   readonly storeDir: string;
+  /** Counters of the server's /varz: messages and bytes in and out, JetStream API requests. */
+  stats(): Promise<ServerStats>;
   stop(): Promise<void>;
+}
+
+export interface ServerStats {
+  in_msgs: number;
+  out_msgs: number;
+  in_bytes: number;
+  out_bytes: number;
+  api_requests: number;
 }
 
 export function natsServerBinary(): string {
@@ -52,6 +62,13 @@ export async function startNats(): Promise<NatsServer> {
     url: `nats://127.0.0.1:${port}`,
     pid: child.pid,
     storeDir: dir,
+    async stats() {
+      const varz = JSON.parse(await httpText(monitor, '/varz')) as Omit<ServerStats, 'api_requests'> & {
+        jetstream?: { stats?: { api?: { total?: number } } };
+      };
+      const { in_msgs, out_msgs, in_bytes, out_bytes } = varz;
+      return { in_msgs, out_msgs, in_bytes, out_bytes, api_requests: varz.jetstream?.stats?.api?.total ?? 0 };
+    },
     async stop() {
       await child.stop();
       rmSync(dir, { recursive: true, force: true });
@@ -68,6 +85,39 @@ async function waitHealthy(child: Child, monitor: number): Promise<void> {
   }
   await child.kill();
   throw new Error(`nats-server not healthy after 20 s:\n${child.output()}`);
+}
+
+/** Traffic between two /varz readings, in all and per task. */
+export function serverDelta(before: ServerStats, after: ServerStats, tasks: number): Record<string, number> {
+  const d = (key: keyof ServerStats) => after[key] - before[key];
+  const per = (x: number) => round(x / Math.max(1, tasks), 2);
+  return {
+    in_msgs: d('in_msgs'),
+    out_msgs: d('out_msgs'),
+    in_mb: round(d('in_bytes') / 1024 ** 2, 1),
+    out_mb: round(d('out_bytes') / 1024 ** 2, 1),
+    api_requests: d('api_requests'),
+    msgs_in_per_task: per(d('in_msgs')),
+    msgs_out_per_task: per(d('out_msgs')),
+    kb_in_per_task: per(d('in_bytes') / 1024),
+    kb_out_per_task: per(d('out_bytes') / 1024),
+    api_requests_per_task: per(d('api_requests')),
+  };
+}
+
+function httpText(port: number, path: string): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const req = httpGet({ host: '127.0.0.1', port, path, timeout: 5000 }, (res) => {
+      let body = '';
+      res.setEncoding('utf8');
+      res.on('data', (chunk: string) => {
+        body += chunk;
+      });
+      res.on('end', () => resolve(body));
+    });
+    req.on('timeout', () => req.destroy(new Error(`GET ${path}: timeout`)));
+    req.on('error', reject);
+  });
 }
 
 function healthz(port: number): Promise<boolean> {

@@ -41,7 +41,7 @@ export interface PlanFit {
 }
 
 /** Room a message's headers (msg id, expected sequence, trace context) need beside the payload. */
-const HEADER_ROOM = 4 * 1024;
+const HEADER_ROOM = 1024;
 
 /**
  * Whether a plan gets through every size limit on its way in: the plan's own validation, the
@@ -67,27 +67,26 @@ export function planFit(plan: PlanInput, maxPayload: number, executionId = 'benc
     at: Date.now(),
     plan: validation.plan,
   }).length;
+  const refusals: string[] = [];
   if (commandBytes + HEADER_ROOM > maxPayload) {
-    return {
-      ok: false,
-      commandBytes,
-      startedEventBytes,
-      refusedBy: `the ExecutePlan command is ${commandBytes} bytes; the server's max_payload is ${maxPayload} (the NATS client refuses to publish it)`,
-    };
+    refusals.push(
+      `the ExecutePlan command is ${commandBytes} bytes, over the server's max_payload of ${maxPayload} (the NATS client refuses to publish it)`,
+    );
   }
   if (startedEventBytes + HEADER_ROOM > maxPayload) {
-    return {
-      ok: false,
-      commandBytes,
-      startedEventBytes,
-      refusedBy: `the ExecutionStarted event (the plan with its defaults) is ${startedEventBytes} bytes; the server's max_payload is ${maxPayload} (the orchestrator rejects the execution as too large)`,
-    };
+    refusals.push(
+      `the ExecutionStarted event (the plan with its defaults) is ${startedEventBytes} bytes, over the max_payload of ${maxPayload} (the orchestrator rejects the execution as too large)`,
+    );
   }
-  return { ok: true, commandBytes, startedEventBytes };
+  if (refusals.length === 0) return { ok: true, commandBytes, startedEventBytes };
+  return { ok: false, commandBytes, startedEventBytes, refusedBy: refusals.join('; and ') };
 }
 
 /** The requested width if it fits, otherwise the largest that does (a binary search on the sizes). */
-export function widestFit(requested: number, maxPayload: number): { width: number; requested: PlanFit } {
+export function widestFit(
+  requested: number,
+  maxPayload: number,
+): { width: number; requested: PlanFit; limitedBy?: string } {
   const fit = planFit(widePlan(requested), maxPayload);
   if (fit.ok) return { width: requested, requested: fit };
   let low = 1;
@@ -97,5 +96,6 @@ export function widestFit(requested: number, maxPayload: number): { width: numbe
     if (planFit(widePlan(mid), maxPayload).ok) low = mid;
     else high = mid - 1;
   }
-  return { width: low, requested: fit };
+  const next = planFit(widePlan(low + 1), maxPayload).refusedBy;
+  return { width: low, requested: fit, ...(next ? { limitedBy: next } : {}) };
 }

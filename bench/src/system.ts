@@ -133,7 +133,7 @@ export class OrchestraSystem {
           // not an event: nothing to time
         }
       }
-    })();
+    })().catch(() => undefined); // the connection closed: the waits time out and say so
   }
 
   async results(executionId: string): Promise<ExecutionResults | undefined> {

@@ -93,6 +93,8 @@ async function startLoop(url: string): Promise<Loop> {
     max_messages: 512,
   });
   const workerWindow = new Window(WINDOW);
+  /** The first error of the worker or the collector loop: the run fails with it. */
+  let failure: unknown;
   const worker = (async () => {
     for await (const msg of workerMessages) {
       const command = decode(msg.data) as Record<string, string | number>;
@@ -117,7 +119,9 @@ async function startLoop(url: string): Promise<Loop> {
           .then(() => msg.ack()),
       );
     }
-  })();
+  })().catch((error: unknown) => {
+    failure ??= error;
+  });
 
   const collectorJs = jetstream(await open('collector'));
   const collectorMessages = await (await collectorJs.consumers.get(streams.outcomes, 'collector')).consume({
@@ -132,6 +136,7 @@ async function startLoop(url: string): Promise<Loop> {
     async collected(target, timeoutMs) {
       const deadline = Date.now() + timeoutMs;
       while (count < target) {
+        if (failure) throw failure;
         if (Date.now() > deadline)
           throw new TimeoutError(`limit: ${count} of ${target} outcomes after ${timeoutMs} ms`);
         await new Promise<void>((resolve) => {
@@ -157,7 +162,9 @@ async function startLoop(url: string): Promise<Loop> {
       loop.onOutcome?.(outcome.task_id);
       wake?.();
     }
-  })();
+  })().catch((error: unknown) => {
+    failure ??= error;
+  });
   return loop;
 }
 

@@ -25,6 +25,8 @@ export interface OrchestraThroughput {
   tasks_succeeded: number;
   /** CPU seconds used by each process during the scenario. */
   cpu_seconds: Record<string, number>;
+  /** Traffic through the nats-server during the scenario (see Tracker.server). */
+  server: Record<string, number> | null;
 }
 
 /** W: one execution of one parallel phase of `width` echo tasks. */
@@ -32,7 +34,8 @@ export async function orchestraWide(
   system: OrchestraSystem,
   width: number,
   timeoutMs: number,
-): Promise<OrchestraThroughput & { status: string | null; rejected: string | null }> {
+): Promise<OrchestraThroughput & OrchestraWideExtras> {
+  const sampler = processSampler(system);
   const tracker = new Tracker(system);
   const id = 'bench-w-1';
   const started = epochMs();
@@ -42,8 +45,11 @@ export async function orchestraWide(
   const done = tracker.results(id);
   const end = done?.at ?? epochMs();
   const finished = tracker.finishedAt.get(id);
+  const rss = sampler.stop();
   return {
     tasks: width,
+    rss_mb: rss,
+    event_counts: await eventCounts(system, id),
     orchestrator_tasks_per_s: finished === undefined ? null : perSecond(width, finished - started),
     backlog_at_finish: await backlog.value,
     seconds: round((end - started) / 1000, 3),
@@ -52,6 +58,7 @@ export async function orchestraWide(
     timed_out: !ok,
     tasks_succeeded: tracker.succeeded,
     cpu_seconds: tracker.cpu(),
+    server: await tracker.server(width),
     status: done?.results.status ?? null,
     rejected: tracker.rejected.get(id) ?? null,
   };
@@ -72,14 +79,60 @@ export interface OrchestraChain {
   per_step_ms: number;
   /** Where one step's time goes, from the events' `at` and copies of the bus messages, in ms. */
   breakdown_ms: {
-    /** TaskDispatched appended -> DispatchTask on the bus (append, outbox consumer, publish). */
-    dispatched_to_command: Distribution | null;
+    /** TaskDispatched decided -> on the bus (the decision's appends, one PubAck at a time). */
+    decided_to_appended: Distribution | null;
+    /** TaskDispatched on the bus -> DispatchTask on the bus (outbox consumer, load, publish). */
+    appended_to_command: Distribution | null;
     /** DispatchTask on the bus -> TaskOutcome on the bus (dispatcher pull, plugin, publish). */
     command_to_outcome: Distribution | null;
     /** TaskOutcome on the bus -> TaskSucceeded decided (orchestrator pull, load, decide). */
     outcome_to_succeeded: Distribution | null;
   };
   cpu_seconds: Record<string, number>;
+  server: Record<string, number> | null;
+}
+
+interface OrchestraWideExtras {
+  status: string | null;
+  rejected: string | null;
+  rss_mb: Record<string, { peak_mb: number; last_mb: number }>;
+  /**
+   * Events of the execution by type, read back from the stream at the end: TaskTimedOut and
+   * OutcomeIgnored here mean the orchestrator fell so far behind that deadlines (60 s by default)
+   * passed before it got to outcomes that had arrived in time.
+   */
+  event_counts: Record<string, number> | null;
+}
+
+async function eventCounts(system: OrchestraSystem, id: string): Promise<Record<string, number> | null> {
+  try {
+    const { events } = await readEvents(system.jsm, id);
+    const counts: Record<string, number> = {};
+    for (const { event } of events) counts[event.type] = (counts[event.type] ?? 0) + 1;
+    return counts;
+  } catch {
+    return null;
+  }
+}
+
+/** RSS of the services and the nats-server, sampled every 200 ms. */
+function processSampler(system: OrchestraSystem): RssSampler {
+  return new RssSampler(() => ({
+    orchestrator: system.pid('orchestrator'),
+    dispatcher: system.pid('dispatcher'),
+    results: system.pid('results'),
+    'nats-server': system.nats.pid,
+  }));
+}
+
+/** Final statuses of the executions' results, counted. */
+export function statusCounts(tracker: Tracker, ids: readonly string[]): Record<string, number> {
+  const counts: Record<string, number> = {};
+  for (const id of ids) {
+    const status = tracker.results(id)?.results.status ?? 'not final';
+    counts[status] = (counts[status] ?? 0) + 1;
+  }
+  return counts;
 }
 
 /** C: one execution of a sequential phase of `steps` echo tasks, each referencing the previous one. */
@@ -89,9 +142,11 @@ export async function orchestraChain(
   timeoutMs: number,
 ): Promise<OrchestraChain> {
   const id = 'bench-c-1';
+  const appendedSeen = new Map<string, number>();
   const commandSeen = new Map<string, number>();
   const outcomeSeen = new Map<string, number>();
   const copies = [
+    watchTaskIds(system, `orchestra.events.${id}`, appendedSeen, 'TaskDispatched'),
     watchTaskIds(system, 'orchestra.tasks.builtin', commandSeen),
     watchTaskIds(system, `orchestra.outcomes.${id}`, outcomeSeen),
   ];
@@ -107,6 +162,7 @@ export async function orchestraChain(
   const succeeded = byTask(log, 'TaskSucceeded');
   const literal: number[] = [];
   const overhead: number[] = [];
+  const toAppended: number[] = [];
   const toCommand: number[] = [];
   const toOutcome: number[] = [];
   const toSucceeded: number[] = [];
@@ -123,7 +179,9 @@ export async function orchestraChain(
     }
     const command = commandSeen.get(task);
     const outcome = outcomeSeen.get(task);
-    if (sent && command !== undefined) toCommand.push(command - sent.at);
+    const appended = appendedSeen.get(task);
+    if (sent && appended !== undefined) toAppended.push(appended - sent.at);
+    if (appended !== undefined && command !== undefined) toCommand.push(command - appended);
     if (command !== undefined && outcome !== undefined) toOutcome.push(outcome - command);
     if (outcome !== undefined && done) toSucceeded.push(done.at - outcome);
   }
@@ -135,11 +193,13 @@ export async function orchestraChain(
     step_overhead_ms: distribution(overhead),
     per_step_ms: round((end - started) / steps, 3),
     breakdown_ms: {
-      dispatched_to_command: distribution(toCommand),
+      decided_to_appended: distribution(toAppended),
+      appended_to_command: distribution(toCommand),
       command_to_outcome: distribution(toOutcome),
       outcome_to_succeeded: distribution(toSucceeded),
     },
     cpu_seconds: tracker.cpu(),
+    server: await tracker.server(steps),
   };
 }
 
@@ -152,20 +212,21 @@ function byTask<T extends ExecutionEvent['type']>(log: ExecutionEvent[], type: T
   return out;
 }
 
-/** Copies of the messages on `subject` (a core subscription), timed by task id. */
-function watchTaskIds(system: OrchestraSystem, subject: string, into: Map<string, number>) {
+/** Copies of the messages on `subject` (a core subscription, of `type` only), timed by task id. */
+function watchTaskIds(system: OrchestraSystem, subject: string, into: Map<string, number>, type?: string) {
   const sub = system.nc.subscribe(subject);
   void (async () => {
     for await (const msg of sub) {
       const seenAt = epochMs();
       try {
-        const { task_id } = msg.json<{ task_id: string }>();
-        if (!into.has(task_id)) into.set(task_id, seenAt);
+        const message = msg.json<{ task_id: string; type: string }>();
+        if (type !== undefined && message.type !== type) continue;
+        if (!into.has(message.task_id)) into.set(message.task_id, seenAt);
       } catch {
         // not ours
       }
     }
-  })();
+  })().catch(() => undefined);
   return sub;
 }
 
@@ -176,6 +237,8 @@ export interface OrchestraMany extends OrchestraThroughput {
   execution_latency_ms: Distribution | null;
   /** RSS in MB (VmRSS) of each process, sampled every 200 ms. */
   rss_mb: Record<string, { peak_mb: number; last_mb: number }>;
+  /** Final results by status (all `completed` unless something timed out or failed). */
+  statuses: Record<string, number>;
 }
 
 /** M: `executions` executions of one parallel phase of `tasksEach` echo tasks, submitted at once. */
@@ -185,12 +248,7 @@ export async function orchestraMany(
   tasksEach: number,
   timeoutMs: number,
 ): Promise<OrchestraMany> {
-  const sampler = new RssSampler(() => ({
-    orchestrator: system.pid('orchestrator'),
-    dispatcher: system.pid('dispatcher'),
-    results: system.pid('results'),
-    'nats-server': system.nats.pid,
-  }));
+  const sampler = processSampler(system);
   const tracker = new Tracker(system);
   const plans = Array.from({ length: executions }, (_, e) => ({
     id: `bench-m-${e}`,
@@ -223,7 +281,12 @@ export async function orchestraMany(
     tasks_succeeded: tracker.succeeded,
     execution_latency_ms: distribution(latencies),
     rss_mb: sampler.stop(),
+    statuses: statusCounts(
+      tracker,
+      plans.map(({ id }) => id),
+    ),
     cpu_seconds: tracker.cpu(),
+    server: await tracker.server(tasks),
   };
 }
 

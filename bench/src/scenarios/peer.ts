@@ -47,7 +47,10 @@ function start(redis: RedisHandle, name: string): Peer {
     peer.completed += 1;
     peer.onCompleted?.(job);
   });
+  // Connection errors surface as timeouts of the part; an 'error' without a listener would throw.
   worker.on('error', () => undefined);
+  queue.on('error', () => undefined);
+  flows.on('error', () => undefined);
   return peer;
 }
 

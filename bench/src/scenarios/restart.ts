@@ -2,6 +2,7 @@ import { chainPlan } from '../plans.js';
 import { epochMs, round, sleep } from '../procs.js';
 import { type Distribution, distribution } from '../stats.js';
 import type { OrchestraSystem } from '../system.js';
+import { statusCounts } from './orchestra.js';
 import { Tracker } from './tracker.js';
 
 export interface OrchestraRestart {
@@ -24,6 +25,8 @@ export interface OrchestraRestart {
   /** Executions in flight that had made no progress when the run ended. */
   stuck: number;
   timed_out: boolean;
+  /** Final results by status: a task that timed out while the orchestrator was down shows here. */
+  statuses: Record<string, number>;
 }
 
 /**
@@ -84,5 +87,9 @@ export async function orchestraRestart(
     all_finished_seconds: finished ? round((Math.max(...finishTimes) - killedAt) / 1000, 3) : null,
     stuck,
     timed_out: !finished || stuck > 0,
+    statuses: statusCounts(
+      tracker,
+      plans.map(({ id }) => id),
+    ),
   };
 }

@@ -1,4 +1,5 @@
 import type { ExecutionResults } from '@orchestra/contracts';
+import { type ServerStats, serverDelta } from '../infra.js';
 import { cpuSeconds, epochMs, round, sleep } from '../procs.js';
 import { type OrchestraSystem, ResultsWaiter, SERVICE_NAMES, type SeenEvent } from '../system.js';
 
@@ -20,12 +21,26 @@ export class Tracker {
   private markAt = Number.POSITIVE_INFINITY;
   private readonly waiter: ResultsWaiter;
   private readonly cpuBefore = new Map<string, number>();
+  private readonly serverBefore: Promise<ServerStats | undefined>;
 
   constructor(private readonly system: OrchestraSystem) {
     this.waiter = new ResultsWaiter(system);
     system.watchEvents((seen) => this.onEvent(seen));
     for (const name of SERVICE_NAMES) this.cpuBefore.set(name, cpuSeconds(system.pid(name)) ?? 0);
     this.cpuBefore.set('nats-server', cpuSeconds(system.nats.pid) ?? 0);
+    this.serverBefore = system.nats.stats().catch(() => undefined);
+  }
+
+  /**
+   * What went through the nats-server since the tracker was made, in all and per task: messages
+   * in and out, kB in and out, JetStream API requests (stream and consumer info, message gets,
+   * consumer creation...; publishes are not API requests).
+   */
+  async server(tasks: number): Promise<Record<string, number> | null> {
+    const before = await this.serverBefore;
+    const after = await this.system.nats.stats().catch(() => undefined);
+    if (!before || !after) return null;
+    return serverDelta(before, after, tasks);
   }
 
   private onEvent({ event, seenAt }: SeenEvent): void {
