@@ -1,5 +1,4 @@
 import { writeFileSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { jetstream, jetstreamManager } from '@nats-io/jetstream';
@@ -7,7 +6,7 @@ import { publishJson } from '@orchestra/bus';
 import { OrchestraClient } from '@orchestra/client';
 import { Streams, Subjects } from '@orchestra/contracts';
 import { orchestra, ServiceProcess } from '../support/cli.js';
-import { type NatsServerHandle, startNatsServer } from '../support/nats-server.js';
+import { freePort, type NatsServerHandle, startNatsServer } from '../support/nats-server.js';
 import { httpGet, metricValue, OtlpReceiver } from '../support/otlp.js';
 import { waitFor } from '../support/wait.js';
 
@@ -38,17 +37,6 @@ const PLAN = {
     { phase_id: 'last', depends_on_phases: ['first'], tasks: [task('slow', 'sleep', { ms: 1500 })] },
   ],
 };
-
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as { port: number };
-      server.close(() => resolve(port));
-    });
-  });
-}
 
 describe('health, metrics and traces of orchestra up', () => {
   let server: NatsServerHandle;

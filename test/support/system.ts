@@ -9,7 +9,7 @@ import {
   provisionAll,
   publishJson,
 } from '@orchestra/bus';
-import { type ExecutionResults, MessageIds, type PlanInput, Subjects } from '@orchestra/contracts';
+import { type ExecutionResults, type PlanInput, Subjects } from '@orchestra/contracts';
 import { startDispatcher } from '@orchestra/dispatcher';
 import { startOrchestrator } from '@orchestra/orchestrator';
 import { startResults } from '@orchestra/results';
@@ -109,5 +109,3 @@ export class InProcessSystem {
     for (const nc of this.connections) await nc.close().catch(() => undefined);
   }
 }
-
-export { MessageIds };

@@ -28,7 +28,8 @@ export const Subjects = {
 } as const;
 
 export type DeadLetterSource = 'commands' | 'tasks' | 'outcomes' | 'timers' | 'events';
-export const API_ENDPOINTS = ['execute', 'cancel', 'results', 'status', 'list', 'dead-letters'] as const;
+/** The request/reply endpoints the services answer (dead letters are read from their stream). */
+export const API_ENDPOINTS = ['execute', 'cancel', 'results', 'status', 'list'] as const;
 export type ApiEndpoint = (typeof API_ENDPOINTS)[number];
 
 export const Streams = {
