@@ -5,7 +5,13 @@ import { type JetStreamClient, type JetStreamManager, jetstream, jetstreamManage
 import type { KV } from '@nats-io/kv';
 import { connect, type NatsConnection, type Subscription } from '@nats-io/transport-node';
 import { decode, encode, openResultsBucket, provisionAll } from '@orchestra/bus';
-import { type ExecutionEvent, type ExecutionResults, Streams, Subjects } from '@orchestra/contracts';
+import {
+  type EventRecord,
+  type ExecutionEvent,
+  type ExecutionResults,
+  Streams,
+  Subjects,
+} from '@orchestra/contracts';
 import { type NatsServer, startNats } from './infra.js';
 import { type Child, epochMs, startChild, waitFor } from './procs.js';
 
@@ -128,7 +134,7 @@ export class OrchestraSystem {
       for await (const msg of sub) {
         const seenAt = epochMs();
         try {
-          onEvent({ event: decode(msg.data) as ExecutionEvent, seenAt });
+          for (const event of decode(msg.data) as EventRecord) onEvent({ event, seenAt });
         } catch {
           // not an event: nothing to time
         }

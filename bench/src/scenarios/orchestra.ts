@@ -219,9 +219,12 @@ function watchTaskIds(system: OrchestraSystem, subject: string, into: Map<string
     for await (const msg of sub) {
       const seenAt = epochMs();
       try {
-        const message = msg.json<{ task_id: string; type: string }>();
-        if (type !== undefined && message.type !== type) continue;
-        if (!into.has(message.task_id)) into.set(message.task_id, seenAt);
+        // Task commands and outcomes are one message each; the events stream stores records.
+        const body = msg.json<{ task_id: string; type: string } | { task_id: string; type: string }[]>();
+        for (const message of Array.isArray(body) ? body : [body]) {
+          if (type !== undefined && message.type !== type) continue;
+          if (!into.has(message.task_id)) into.set(message.task_id, seenAt);
+        }
       } catch {
         // not ours
       }

@@ -1,7 +1,7 @@
 import { DeliverPolicy, jetstream, jetstreamManager } from '@nats-io/jetstream';
 import { connect } from '@nats-io/transport-node';
 import { decodeText, provisionAll, readEvents } from '@orchestra/bus';
-import { ExecutionEvent, Streams, Subjects, type TaskOutcome } from '@orchestra/contracts';
+import { EventRecord, type ExecutionEvent, Streams, Subjects, type TaskOutcome } from '@orchestra/contracts';
 import { type DecisionInput, decide, type ExecutionState, fold, initialState } from '@orchestra/execution';
 import { startNats } from '../infra.js';
 import { widePlan } from '../plans.js';
@@ -15,16 +15,18 @@ const encoder = new TextEncoder();
 
 export interface Replay {
   events: number;
+  /** Stored messages: each a record of the events of one decision. */
+  records: number;
   executions: number;
   events_per_execution: number;
   bytes: number;
   /** Appending the events (pipelined publishes to orchestra.events.<id>), events/s. */
   write_events_per_s: number;
-  /** The bare limit: every message off the stream through one ordered consumer, no decoding. */
+  /** The bare limit: every record off the stream through one ordered consumer, no decoding (events/s). */
   read_events_per_s: number;
   /** JSON.parse of every payload. */
   decode_events_per_s: number;
-  /** zod ExecutionEvent.safeParse of every decoded event (what readEvents does). */
+  /** zod EventRecord.safeParse of every decoded record (what readEvents does), events/s. */
   validate_events_per_s: number;
   /** libs/execution fold, one fold per execution. */
   fold_events_per_s: number;
@@ -35,14 +37,18 @@ export interface Replay {
   read_events_per_execution: { executions: number; events_per_s: number; ms: Distribution | null };
 }
 
-/** The events of one execution of `TEMPLATE_TASKS` echo tasks, decided by the real decider. */
-export function templateEvents(): ExecutionEvent[] {
+/**
+ * The records of one execution of `TEMPLATE_TASKS` echo tasks, decided by the real decider one
+ * input at a time (no outcomes decided together: the most records an execution can take): the
+ * first decision's 50 events in one record, then one record per outcome.
+ */
+export function templateRecords(): ExecutionEvent[][] {
   let state: ExecutionState = initialState();
   let now = 1_700_000_000_000;
-  const events: ExecutionEvent[] = [];
+  const records: ExecutionEvent[][] = [];
   const step = (input: DecisionInput) => {
     const decision = decide(state, input, { now: now++ });
-    events.push(...decision.events);
+    if (decision.events.length > 0) records.push(decision.events);
     state = decision.state;
     return decision.events;
   };
@@ -67,7 +73,7 @@ export function templateEvents(): ExecutionEvent[] {
     };
     step({ kind: 'outcome', outcome });
   }
-  return events;
+  return records;
 }
 
 /** R: stores `count` events (copies of one decided execution), then replays them all. */
@@ -82,9 +88,12 @@ export async function replay(count: number, samplePerExecution: number, timeoutM
     await provisionAll(nc);
     const js = jetstream(nc);
     const jsm = await jetstreamManager(nc);
-    const template = templateEvents().map((event) => JSON.stringify(event));
-    const executions = Math.ceil(count / template.length);
-    const total = executions * template.length;
+    const records = templateRecords();
+    const template = records.map((record) => JSON.stringify(record));
+    const eventsPerExecution = records.reduce((sum, record) => sum + record.length, 0);
+    const executions = Math.ceil(count / eventsPerExecution);
+    const total = executions * eventsPerExecution;
+    const totalRecords = executions * template.length;
 
     let bytes = 0;
     let t0 = performance.now();
@@ -93,7 +102,7 @@ export async function replay(count: number, samplePerExecution: number, timeoutM
       const id = `bench-r-${e}`;
       const subject = Subjects.events(id);
       for (const text of template) {
-        const data = encoder.encode(text.replace(`"${PLACEHOLDER}"`, `"${id}"`));
+        const data = encoder.encode(text.replaceAll(`"${PLACEHOLDER}"`, `"${id}"`));
         bytes += data.length;
         const ack = js.publish(subject, data).finally(() => pending.delete(ack));
         pending.add(ack);
@@ -110,7 +119,7 @@ export async function replay(count: number, samplePerExecution: number, timeoutM
     const messages = await consumer.consume({ max_messages: 10_000 });
     for await (const msg of messages) {
       raw.push(msg.data);
-      if (raw.length >= total || msg.info.pending === 0) break;
+      if (raw.length >= totalRecords || msg.info.pending === 0) break;
       if (raw.length % 10_000 === 0) check('reading');
     }
     messages.stop();
@@ -124,8 +133,8 @@ export async function replay(count: number, samplePerExecution: number, timeoutM
     t0 = performance.now();
     const events: ExecutionEvent[] = [];
     for (const json of decoded) {
-      const parsed = ExecutionEvent.safeParse(json);
-      if (parsed.success) events.push(parsed.data);
+      const parsed = EventRecord.safeParse(json);
+      if (parsed.success) events.push(...parsed.data);
     }
     const validateMs = performance.now() - t0;
     check('validating');
@@ -155,14 +164,15 @@ export async function replay(count: number, samplePerExecution: number, timeoutM
     const perExecutionMs = performance.now() - t0;
 
     return {
-      events: raw.length,
+      events: events.length,
+      records: raw.length,
       executions,
-      events_per_execution: template.length,
+      events_per_execution: eventsPerExecution,
       bytes,
       write_events_per_s: perSecond(total, writeMs),
-      read_events_per_s: perSecond(raw.length, readMs),
-      decode_events_per_s: perSecond(decoded.length, decodeMs),
-      validate_events_per_s: perSecond(decoded.length, validateMs),
+      read_events_per_s: perSecond(events.length, readMs),
+      decode_events_per_s: perSecond(events.length, decodeMs),
+      validate_events_per_s: perSecond(events.length, validateMs),
       fold_events_per_s: perSecond(events.length, foldMs),
       replay_events_per_s: perSecond(events.length, readMs + decodeMs + validateMs + foldMs),
       seconds: {

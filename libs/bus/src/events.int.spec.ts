@@ -1,9 +1,15 @@
 import { JetStreamApiError, type JetStreamClient, jetstream, jetstreamManager } from '@nats-io/jetstream';
 import type { NatsConnection } from '@nats-io/transport-node';
-import { ConcurrencyError, type ExecutionEvent, Subjects, ValidationError } from '@orchestra/contracts';
+import {
+  ConcurrencyError,
+  type ExecutionEvent,
+  Streams,
+  Subjects,
+  ValidationError,
+} from '@orchestra/contracts';
 import { useNatsServer } from '../../../test/support/nats-server.js';
 import { connectNats } from './connection.js';
-import { appendEvents, readEvents } from './events.js';
+import { appendEvents, readEvents, splitIntoRecords } from './events.js';
 import { provisionStreams } from './provision.js';
 import { publishJson } from './publish.js';
 
@@ -34,6 +40,29 @@ const finished = (executionId: string): ExecutionEvent => ({
 });
 
 describe('appendEvents', () => {
+  it("stores a decision's events as one record: one message, one sequence", async () => {
+    const events = [phaseStarted('exec-rec', 'p1'), phaseStarted('exec-rec', 'p2'), finished('exec-rec')];
+    const seq = await appendEvents(js, 'exec-rec', events, 0);
+    const stored = await (await jetstreamManager(nc)).streams.getMessage(Streams.events, { seq });
+    expect(stored?.json()).toEqual(events);
+    const read = await readEvents(js, 'exec-rec');
+    expect(read.events).toEqual(events.map((event) => ({ seq, event })));
+  });
+
+  it('splits a decision larger than one message into records, in order, each chained to the previous', async () => {
+    const events = Array.from({ length: 40 }, (_, i) => phaseStarted('exec-split', `phase-${i}`, i));
+    const oneEventBytes = JSON.stringify(events[0]).length;
+    const last = await appendEvents(js, 'exec-split', events, 0, { maxRecordBytes: oneEventBytes * 10 });
+    const read = await readEvents(js, 'exec-split');
+    expect(read.events.map((stored) => stored.event)).toEqual(events);
+    const seqs = [...new Set(read.events.map((stored) => stored.seq))];
+    expect(seqs.length).toBeGreaterThanOrEqual(5);
+    expect(seqs.at(-1)).toBe(last);
+    expect(
+      splitIntoRecords(events, oneEventBytes * 10).every((r) => r.bytes.length <= oneEventBytes * 10),
+    ).toBe(true);
+  });
+
   it('appends to an empty subject with lastSubjectSequence 0, then chains expectations', async () => {
     const first = await appendEvents(js, 'exec-a', [phaseStarted('exec-a', 'p1')], 0);
     expect(first).toBeGreaterThan(0);
@@ -80,7 +109,7 @@ describe('appendEvents', () => {
 
   it('deduplicates a re-append with the same message ids', async () => {
     const events = [phaseStarted('exec-e', 'p1'), finished('exec-e')];
-    const msgId = (_: ExecutionEvent, index: number) => `exec-e:${index}`;
+    const msgId = (recordIndex: number) => `exec-e:${recordIndex}`;
     const last = await appendEvents(js, 'exec-e', events, 0, { msgId });
     // A retry after a crash: the expectation is stale, but the duplicate msg id wins.
     const again = await appendEvents(js, 'exec-e', events, 0, { msgId });

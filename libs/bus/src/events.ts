@@ -10,6 +10,7 @@ import {
 import { errors } from '@nats-io/transport-node';
 import {
   ConcurrencyError,
+  EventRecord,
   ExecutionEvent,
   formatPath,
   type Issue,
@@ -26,17 +27,30 @@ import { publishJson } from './publish.js';
  */
 
 export interface AppendOptions {
-  /** A message id per event (deduplicates a re-append after a crash); undefined for none. */
-  msgId?: (event: ExecutionEvent, index: number) => string | undefined;
+  /** A message id per record (deduplicates a re-append after a crash); undefined for none. */
+  msgId?: (recordIndex: number) => string | undefined;
   /** Milliseconds to wait for each PubAck. */
   timeout?: number;
+  /** The largest record to publish (the server's max_payload less room for headers). */
+  maxRecordBytes?: number;
+}
+
+/** Room left for headers (msg id, expected sequence, trace context) under max_payload. */
+const HEADER_ROOM_BYTES = 4 * 1024;
+const DEFAULT_MAX_PAYLOAD = 1024 * 1024;
+
+/** The largest record a connection's server takes. */
+export function maxRecordBytes(connection: { info?: { max_payload: number } | undefined }): number {
+  return (connection.info?.max_payload ?? DEFAULT_MAX_PAYLOAD) - HEADER_ROOM_BYTES;
 }
 
 /**
- * Appends `events` in order; the first must find the subject at `expectedLastSubjectSequence`
- * (0 = no event yet), each next one the sequence of the previous. Returns the last sequence.
- * Without atomic batches (nats-server 2.9) a conflict on a later event leaves the earlier ones
- * stored: the caller re-reads and re-decides from what is really there.
+ * Appends the events of one decision as records (JSON arrays of events, see `EventRecord`): as
+ * few as fit in max_payload, usually one. The first record must find the subject at
+ * `expectedLastSubjectSequence` (0 = no event yet), each next one the sequence of the previous.
+ * One record is one round trip however many events it holds; without atomic batches
+ * (nats-server 2.9) a conflict on a later record of a split decision leaves the earlier ones
+ * stored: the caller re-reads and re-decides from what is really there. Returns the last sequence.
  */
 export async function appendEvents(
   js: JetStreamClient,
@@ -47,14 +61,16 @@ export async function appendEvents(
 ): Promise<number> {
   const subject = Subjects.events(executionId);
   for (const [index, event] of events.entries()) checkEvent(executionId, event, index);
+  const records = splitIntoRecords(events, options.maxRecordBytes ?? DEFAULT_MAX_PAYLOAD - HEADER_ROOM_BYTES);
   let expected = expectedLastSubjectSequence;
-  for (const [index, event] of events.entries()) {
-    // By default the message id names the position the event claims. On a clustered 2.9 stream
+  for (const [recordIndex, record] of records.entries()) {
+    // By default the message id names the position the record claims. On a clustered 2.9 stream
     // the expected-sequence check alone can let two writers claim it (nats-server #4320); the
     // dedupe of the id cannot, so a duplicate is a conflict too.
-    const msgID = options.msgId ? options.msgId(event, index) : `${executionId}:${expected}`;
+    const msgID = options.msgId ? options.msgId(recordIndex) : `${executionId}:${expected}`;
+    const described = `events ${record.first}..${record.first + record.count - 1} of ${events.length}`;
     try {
-      const ack = await publishJson(js, subject, event, {
+      const ack = await publishJson(js, subject, record.bytes, {
         expect: { lastSubjectSequence: expected },
         ...(msgID === undefined ? {} : { msgID }),
         ...(options.timeout === undefined ? {} : { timeout: options.timeout }),
@@ -62,23 +78,24 @@ export async function appendEvents(
       if (ack.duplicate && !options.msgId) {
         throw new ConcurrencyError(
           `execution ${executionId}: position after sequence ${expected} was already taken ` +
-            `(${index} of ${events.length} events appended before the conflict)`,
+            `(${record.first} of ${events.length} events appended before the conflict)`,
         );
       }
       expected = ack.seq;
     } catch (err) {
       if (isOverMaxPayload(err)) {
         // Retrying cannot help: the event must shrink or the server's max_payload grow.
+        const event = events[record.first];
         throw new ValidationError(
-          `event ${index} (${event.type}) of execution ${executionId} is larger than the server's max_payload`,
-          [{ path: `events[${index}]`, message: 'larger than the server accepts in one message' }],
+          `event ${record.first} (${event?.type}) of execution ${executionId} is larger than the server's max_payload`,
+          [{ path: `events[${record.first}]`, message: 'larger than the server accepts in one message' }],
           { cause: err },
         );
       }
       if (isWrongLastSequence(err)) {
         throw new ConcurrencyError(
-          `execution ${executionId} moved past sequence ${expected}: ` +
-            `${index} of ${events.length} events appended before the conflict`,
+          `execution ${executionId} moved past sequence ${expected}: ${described} not appended ` +
+            `(${record.first} appended before the conflict)`,
           { cause: err },
         );
       }
@@ -86,6 +103,43 @@ export async function appendEvents(
     }
   }
   return expected;
+}
+
+interface EncodedRecord {
+  /** Index of the record's first event in the decision. */
+  first: number;
+  count: number;
+  bytes: Uint8Array;
+}
+
+const utf8 = new TextEncoder();
+
+/**
+ * Groups events, in order, into JSON arrays of at most `maxBytes` each. Each event is stringified
+ * once; an event larger than `maxBytes` on its own gets a record of its own (the server refuses
+ * it, with a clear error above).
+ */
+export function splitIntoRecords(events: readonly ExecutionEvent[], maxBytes: number): EncodedRecord[] {
+  const records: EncodedRecord[] = [];
+  let parts: string[] = [];
+  let first = 0;
+  let size = 2; // the brackets
+  const flush = () => {
+    if (parts.length === 0) return;
+    records.push({ first, count: parts.length, bytes: utf8.encode(`[${parts.join(',')}]`) });
+    first += parts.length;
+    parts = [];
+    size = 2;
+  };
+  for (const event of events) {
+    const text = JSON.stringify(event);
+    const bytes = Buffer.byteLength(text);
+    if (parts.length > 0 && size + 1 + bytes > maxBytes) flush();
+    size += (parts.length > 0 ? 1 : 0) + bytes;
+    parts.push(text);
+  }
+  flush();
+  return records;
 }
 
 function isOverMaxPayload(err: unknown): boolean {
@@ -197,25 +251,53 @@ export async function readEvents(
 
 function collect(result: ReadEventsResult, msg: JsMsg): void {
   result.lastSeq = msg.seq;
+  const decoded = decodeRecord(msg.subject, msg.data);
+  if (decoded.ok) {
+    for (const event of decoded.events) result.events.push({ seq: msg.seq, event });
+  } else {
+    result.invalid.push({ seq: msg.seq, reason: decoded.reason, issues: decoded.issues });
+  }
+}
+
+export type DecodedRecord =
+  | { ok: true; events: ExecutionEvent[] }
+  | { ok: false; reason: string; issues: Issue[] };
+
+/**
+ * Parses one stored message of the events stream: valid JSON, a valid `EventRecord`, and every
+ * event of the execution whose subject it is on (folding it otherwise would record another
+ * execution's event, or a forged one, in this execution). All or nothing per record.
+ */
+export function decodeRecord(subject: string, data: Uint8Array): DecodedRecord {
   let json: unknown;
   try {
-    json = JSON.parse(decodeText(msg.data));
+    json = JSON.parse(decodeText(data));
   } catch (err) {
     const message = err instanceof Error ? err.message : String(err);
-    result.invalid.push({ seq: msg.seq, reason: 'not JSON', issues: [{ path: '(root)', message }] });
-    return;
+    return { ok: false, reason: 'not JSON', issues: [{ path: '(root)', message }] };
   }
-  const parsed = ExecutionEvent.safeParse(json);
-  if (parsed.success && msg.subject !== Subjects.events(parsed.data.execution_id)) {
-    // Folding it would record another execution's event (or a forged one) in this execution.
-    const message = `the event is of execution ${parsed.data.execution_id}, not of ${msg.subject}`;
-    result.invalid.push({ seq: msg.seq, reason: message, issues: [{ path: 'execution_id', message }] });
-  } else if (parsed.success) {
-    result.events.push({ seq: msg.seq, event: parsed.data });
-  } else {
+  const parsed = EventRecord.safeParse(json);
+  if (!parsed.success) {
     const issues = parsed.error.issues.map((i) => ({ path: formatPath(i.path), message: i.message }));
-    result.invalid.push({ seq: msg.seq, reason: 'not a valid ExecutionEvent', issues });
+    return { ok: false, reason: 'not a valid EventRecord (a JSON array of ExecutionEvents)', issues };
   }
+  const misplaced = misplacedEvent(parsed.data, subject);
+  if (misplaced) return { ok: false, reason: misplaced.message, issues: [misplaced] };
+  return { ok: true, events: parsed.data };
+}
+
+/** The first event of a record that is not of the execution whose subject the record is on. */
+export function misplacedEvent(record: readonly ExecutionEvent[], subject: string): Issue | undefined {
+  for (const [index, event] of record.entries()) {
+    const wanted = Subjects.events(event.execution_id);
+    if (subject !== wanted) {
+      return {
+        path: `[${index}].execution_id`,
+        message: `the event's execution_id belongs on ${wanted}, not on ${subject}`,
+      };
+    }
+  }
+  return undefined;
 }
 
 async function clients(

@@ -21,7 +21,8 @@ export interface PublishJsonOptions {
 }
 
 /**
- * Publishes `payload` as JSON to a subject captured by a stream; resolves once it is stored.
+ * Publishes `payload` as JSON (bytes: already encoded JSON) to a subject captured by a stream;
+ * resolves once it is stored.
  * The active trace context (the span of the message being handled) goes along in the headers.
  */
 export function publishJson(
@@ -36,7 +37,7 @@ export function publishJson(
   if (options.timeout !== undefined) opts.timeout = options.timeout;
   const headers = injectTraceContext(options.headers === undefined ? undefined : toHeaders(options.headers));
   if (headers !== undefined) opts.headers = headers;
-  return js.publish(subject, encode(payload), opts);
+  return js.publish(subject, payload instanceof Uint8Array ? payload : encode(payload), opts);
 }
 
 export function toHeaders(value: MsgHdrs | Record<string, string>): MsgHdrs {

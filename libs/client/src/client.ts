@@ -13,6 +13,7 @@ import {
   connectNats,
   DeadLetterRecord,
   decode,
+  decodeRecord,
   encode,
   publishJson,
   readEvents,
@@ -23,7 +24,6 @@ import {
   Buckets,
   type DeadLetterSource,
   type ExecutionContext,
-  ExecutionEvent,
   type ExecutionResults,
   NotFoundError,
   newExecutionId,
@@ -184,7 +184,7 @@ export class OrchestraClient {
 
   /**
    * Every event of one execution, history first and then live, with no gap: a JetStream ordered
-   * consumer on the execution's subject. Ends after ExecutionFinished or ExecutionRejected.
+   * consumer on the execution's subject (events of one record share its `seq`). Ends after ExecutionFinished or ExecutionRejected.
    */
   async *watch(execution_id: string, options: { signal?: AbortSignal } = {}): AsyncGenerator<StoredEvent> {
     const consumer = await this.js.consumers.get(Streams.events, {
@@ -196,10 +196,14 @@ export class OrchestraClient {
     options.signal?.addEventListener('abort', stop, { once: true });
     try {
       for await (const msg of messages) {
-        const parsed = ExecutionEvent.safeParse(msg.json());
-        if (!parsed.success) continue;
-        yield { seq: msg.seq, event: parsed.data };
-        if (parsed.data.type === 'ExecutionFinished' || parsed.data.type === 'ExecutionRejected') return;
+        // A stored message is a record: the events of one decision. An invalid one is skipped
+        // here (readEvents reports it with its reasons).
+        const decoded = decodeRecord(msg.subject, msg.data);
+        if (!decoded.ok) continue;
+        for (const event of decoded.events) {
+          yield { seq: msg.seq, event };
+          if (event.type === 'ExecutionFinished' || event.type === 'ExecutionRejected') return;
+        }
       }
     } finally {
       options.signal?.removeEventListener('abort', stop);

@@ -7,6 +7,7 @@ export * from './json.js';
 export * from './limits.js';
 export * from './parse.js';
 export * from './plan.js';
+export * from './record.js';
 export * from './references.js';
 export * from './results.js';
 export * from './subjects.js';

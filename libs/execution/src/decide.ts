@@ -48,34 +48,77 @@ type DistributiveOmit<T, K extends PropertyKey> = T extends unknown ? Omit<T, K>
  * the state only, so a decision cut short by a crash is completed by the next one.
  */
 export function decide(state: ExecutionState, input: DecisionInput, ctx: DecisionContext): Decision {
+  const decision = decideAll(state, [input], ctx);
+  return { events: decision.events, state: decision.state, ignored: decision.ignored[0] ?? null };
+}
+
+/** One decision over several inputs of one execution; `ignored[i]` is about `inputs[i]`. */
+export interface BatchDecision {
+  events: ExecutionEvent[];
+  state: ExecutionState;
+  ignored: (string | null)[];
+}
+
+/**
+ * Handles several inputs of one execution in order, then advances once: the same events as
+ * deciding them one by one (each input sees the effect of the earlier ones), in one decision, so
+ * the orchestrator appends them together and copies the state once. Inputs for another
+ * execution are ignored with the reason.
+ */
+export function decideAll(
+  state: ExecutionState,
+  inputs: readonly DecisionInput[],
+  ctx: DecisionContext,
+): BatchDecision {
   const draft = draftOf(state);
   const events: ExecutionEvent[] = [];
-  const executionId =
-    input.kind === 'outcome'
-      ? input.outcome.execution_id
-      : input.kind === 'timer'
-        ? input.timer.execution_id
-        : input.execution_id;
-  if (state.execution_id !== null && executionId !== state.execution_id) {
-    // Folding the wrong stream must not record another execution's outcome in this one.
-    return { events, state, ignored: `input is for execution "${executionId}", not "${state.execution_id}"` };
+  const ignored: (string | null)[] = [];
+  for (const input of inputs) {
+    const executionId = inputExecutionId(input);
+    if (draft.execution_id !== null && executionId !== draft.execution_id) {
+      // Folding the wrong stream must not record another execution's outcome in this one.
+      ignored.push(`input is for execution "${executionId}", not "${draft.execution_id}"`);
+      continue;
+    }
+    ignored.push(handle(emitterFor(draft, events, executionId, ctx.now), input));
   }
-  const emitter: Emitter = {
+  const executionId = draft.execution_id ?? (inputs[0] ? inputExecutionId(inputs[0]) : null);
+  if (executionId !== null) advance(emitterFor(draft, events, executionId, ctx.now));
+  // Only emitted events change the draft: without any, the state is the one given.
+  return { events, state: events.length > 0 ? draft : state, ignored };
+}
+
+/** The execution an input is about. */
+export function inputExecutionId(input: DecisionInput): string {
+  switch (input.kind) {
+    case 'outcome':
+      return input.outcome.execution_id;
+    case 'timer':
+      return input.timer.execution_id;
+    default:
+      return input.execution_id;
+  }
+}
+
+function emitterFor(
+  draft: ExecutionState,
+  events: ExecutionEvent[],
+  executionId: string,
+  now: number,
+): Emitter {
+  return {
     state: draft,
-    now: ctx.now,
+    now,
     emit(partial) {
       const event = {
         ...partial,
         execution_id: draft.execution_id ?? executionId,
-        at: ctx.now,
+        at: now,
       } as ExecutionEvent;
       events.push(event);
       applyInPlace(draft, event);
     },
   };
-  const ignored = handle(emitter, input);
-  advance(emitter);
-  return { events, state: draft, ignored };
 }
 
 function handle(emitter: Emitter, input: DecisionInput): string | null {

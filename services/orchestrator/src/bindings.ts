@@ -1,9 +1,9 @@
 import { DeliverPolicy } from '@nats-io/jetstream';
-import { type ConsumerBinding, type MessageVerifier, onSubjectOf } from '@orchestra/bus';
+import { type ConsumerBinding, type MessageVerifier, misplacedEvent, onSubjectOf } from '@orchestra/bus';
 import {
   CancelExecution,
+  EventRecord,
   ExecutePlan,
-  ExecutionEvent,
   LIMITS,
   Streams,
   Subjects,
@@ -104,7 +104,9 @@ export function orchestratorBindings(tuning: OrchestratorTuning): Record<string,
     },
     [EFFECTS_PATTERN]: {
       stream: Streams.events,
-      schema: ExecutionEvent,
+      schema: EventRecord,
+      // An event of execution A on B's subject is dead-lettered, never acted on.
+      verify: (record, subject) => misplacedEvent(record, subject),
       concurrency: tuning.concurrency,
       consumer: {
         durable_name: 'orchestrator-effects',

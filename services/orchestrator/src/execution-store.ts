@@ -16,12 +16,14 @@ export interface LoadedExecution {
  */
 export class ExecutionStore {
   private readonly cache = new Map<string, LoadedExecution>();
+  /** Appends of this process still waiting for their PubAck, per execution. */
+  private readonly appending = new Map<string, Promise<unknown>>();
 
   constructor(
     private readonly js: JetStreamClient,
     private readonly jsm: JetStreamManager,
     private readonly logger: BusLogger,
-    private readonly capacity = 10_000,
+    private readonly options: { capacity?: number; maxRecordBytes?: number } = {},
   ) {}
 
   async load(executionId: string): Promise<LoadedExecution> {
@@ -33,10 +35,21 @@ export class ExecutionStore {
     return this.cache.get(executionId);
   }
 
-  /** A fold that includes at least the event at stream sequence `seq`. */
+  /**
+   * A fold that includes at least the record at stream sequence `seq`. The outbox asks for the
+   * records this process has just appended, often before their PubAck is back: waiting for that
+   * append is cheaper than reading the log again.
+   */
   async atLeast(executionId: string, seq: number): Promise<LoadedExecution> {
     const cached = this.cache.get(executionId);
-    return cached && cached.seq >= seq ? cached : this.refresh(executionId);
+    if (cached && cached.seq >= seq) return cached;
+    const pending = this.appending.get(executionId);
+    if (pending) {
+      await pending.catch(() => undefined);
+      const after = this.cache.get(executionId);
+      if (after && after.seq >= seq) return after;
+    }
+    return this.refresh(executionId);
   }
 
   /** Folds whatever was appended after the cached sequence (everything when nothing is cached). */
@@ -65,13 +78,19 @@ export class ExecutionStore {
     expectedSeq: number,
     stateAfter: ExecutionState,
   ): Promise<number> {
+    const options =
+      this.options.maxRecordBytes === undefined ? {} : { maxRecordBytes: this.options.maxRecordBytes };
+    const appended = appendEvents(this.js, executionId, events, expectedSeq, options);
+    this.appending.set(executionId, appended);
     try {
-      const seq = await appendEvents(this.js, executionId, events, expectedSeq);
+      const seq = await appended;
       this.remember(executionId, { state: stateAfter, seq });
       return seq;
     } catch (error) {
       this.cache.delete(executionId);
       throw error;
+    } finally {
+      if (this.appending.get(executionId) === appended) this.appending.delete(executionId);
     }
   }
 
@@ -81,7 +100,7 @@ export class ExecutionStore {
     if (cached && cached.seq > loaded.seq) return cached;
     this.cache.delete(executionId);
     this.cache.set(executionId, loaded);
-    if (this.cache.size > this.capacity) {
+    if (this.cache.size > (this.options.capacity ?? 10_000)) {
       const oldest = this.cache.keys().next().value;
       if (oldest !== undefined) this.cache.delete(oldest);
     }

@@ -4,8 +4,8 @@ import { Ctx, EventPattern, MessagePattern, Payload } from '@nestjs/microservice
 import { CLOCK, type Clock, type HandlerResult, JetStreamContext } from '@orchestra/bus';
 import {
   type CancelExecution,
+  type EventRecord,
   type ExecutePlan,
-  type ExecutionEvent,
   Subjects,
   type TaskOutcome,
   type Timer,
@@ -68,12 +68,13 @@ export class OrchestratorController {
     return { ack: true };
   }
 
-  /** The outbox: every stored event, in order, to publish the dispatches and timers it asks for. */
+  /** The outbox: every stored record, in order, to publish the dispatches and timers it asks for. */
   @EventPattern<string>(EFFECTS_PATTERN)
-  async effects(@Payload() event: ExecutionEvent, @Ctx() ctx: JetStreamContext): Promise<HandlerResult> {
-    await this.orchestrator.publishEffectsOf(event, ctx.message.seq);
+  async effects(@Payload() record: EventRecord, @Ctx() ctx: JetStreamContext): Promise<HandlerResult> {
+    await this.orchestrator.publishEffectsOf(record, ctx.message.seq);
     // Every stored event passes here once (one replica's consumer): the place to count them.
-    this.metrics.eventStored(event, this.clock.now());
+    const now = this.clock.now();
+    for (const event of record) this.metrics.eventStored(event, now);
     return { ack: true };
   }
 

@@ -2,7 +2,7 @@ import { type JetStreamClient, type JetStreamManager, jetstream, jetstreamManage
 import type { NatsConnection } from '@nats-io/transport-node';
 import { type DynamicModule, Module } from '@nestjs/common';
 import { CqrsModule } from '@nestjs/cqrs';
-import { type BusLogger, CLOCK, type Clock, LOGGER, NATS_CONNECTION } from '@orchestra/bus';
+import { type BusLogger, CLOCK, type Clock, LOGGER, maxRecordBytes, NATS_CONNECTION } from '@orchestra/bus';
 import { OrchestraMetrics, orchestraMetrics } from '@orchestra/observability';
 import { ApiService } from './api.service.js';
 import { DeadLetterKeeper } from './dead-letter-keeper.js';
@@ -41,9 +41,9 @@ export class OrchestratorModule {
         },
         {
           provide: ExecutionStore,
-          useFactory: (js: JetStreamClient, jsm: JetStreamManager, logger: BusLogger) =>
-            new ExecutionStore(js, jsm, logger),
-          inject: [JETSTREAM, JETSTREAM_MANAGER, LOGGER],
+          useFactory: (nc: NatsConnection, js: JetStreamClient, jsm: JetStreamManager, logger: BusLogger) =>
+            new ExecutionStore(js, jsm, logger, { maxRecordBytes: maxRecordBytes(nc) }),
+          inject: [NATS_CONNECTION, JETSTREAM, JETSTREAM_MANAGER, LOGGER],
         },
         {
           provide: EffectPublisher,

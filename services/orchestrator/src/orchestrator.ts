@@ -3,10 +3,11 @@ import { ConcurrencyError, type ExecutionEvent, type Timer, ValidationError } fr
 import {
   type Decision,
   type DecisionInput,
-  decide,
+  decideAll,
   type ExecutionState,
   effectsOf,
   fold,
+  inputExecutionId,
   timerIsMoot,
 } from '@orchestra/execution';
 import { orchestraMetrics } from '@orchestra/observability';
@@ -23,18 +24,32 @@ const EFFECTFUL = new Set<ExecutionEvent['type']>([
   'TaskGaveUp',
 ]);
 
+/** Inputs of one execution decided together at most (the rest wait for the next decision). */
+const MAX_BATCH = 1_000;
+
+interface PendingInput {
+  input: DecisionInput;
+  resolve: (decision: Decision) => void;
+  reject: (error: unknown) => void;
+}
+
 /**
  * The orchestrator's loop around the pure decider: load (cached fold) -> decide -> append with
  * the expected sequence. A conflict means another writer got there first: reload and decide
- * again. Inputs of one execution are handled one at a time here; other replicas are kept in
- * line by the expected sequence.
+ * again. Inputs of one execution are decided one decision at a time here (other replicas are
+ * kept in line by the expected sequence); the inputs that arrive while a decision is being
+ * appended wait, and are then decided together and appended as one record (group commit): a
+ * wide phase's outcomes cost a round trip per batch, not per outcome.
  *
  * Effects are not published by the decision that appends them: the event stream is the outbox.
- * `publishEffectsOf` runs for every stored event (a durable consumer of the events stream), so a
- * crash between append and publish only delays a dispatch until that event is redelivered.
+ * `publishEffectsOf` runs for every stored record (a durable consumer of the events stream), so
+ * a crash between append and publish only delays a dispatch until that record is redelivered.
  */
 export class Orchestrator {
-  private readonly queues = new Map<string, Promise<unknown>>();
+  /** Inputs waiting for the next decision of their execution. */
+  private readonly waiting = new Map<string, PendingInput[]>();
+  /** Executions with a decision in progress. */
+  private readonly deciding = new Set<string>();
 
   constructor(
     private readonly store: ExecutionStore,
@@ -44,24 +59,22 @@ export class Orchestrator {
   ) {}
 
   handle(input: DecisionInput): Promise<Decision> {
-    const id = executionIdOf(input);
-    const previous = this.queues.get(id) ?? Promise.resolve();
-    const next = previous.catch(() => undefined).then(() => this.decideAndAppend(id, input));
-    this.queues.set(id, next);
-    void next
-      .finally(() => {
-        if (this.queues.get(id) === next) this.queues.delete(id);
-      })
-      .catch(() => undefined);
-    return next;
+    const id = inputExecutionId(input);
+    return new Promise<Decision>((resolve, reject) => {
+      const queue = this.waiting.get(id);
+      if (queue) queue.push({ input, resolve, reject });
+      else this.waiting.set(id, [{ input, resolve, reject }]);
+      if (!this.deciding.has(id)) void this.drain(id);
+    });
   }
 
-  /** Publishes what one stored event asks for, if the execution still needs it. */
-  async publishEffectsOf(event: ExecutionEvent, seq: number): Promise<void> {
-    if (!EFFECTFUL.has(event.type)) return;
-    const { state } = await this.store.atLeast(event.execution_id, seq);
+  /** Publishes what one stored record asks for, if the execution still needs it. */
+  async publishEffectsOf(events: readonly ExecutionEvent[], seq: number): Promise<void> {
+    const first = events[0];
+    if (first === undefined || !events.some((event) => EFFECTFUL.has(event.type))) return;
+    const { state } = await this.store.atLeast(first.execution_id, seq);
     // Judged against the current state: a dispatch whose attempt already ended is not sent again.
-    await this.effects.publish(effectsOf(state, [event]));
+    await this.effects.publish(effectsOf(state, events));
   }
 
   /**
@@ -73,14 +86,37 @@ export class Orchestrator {
     return cached !== undefined && timerIsMoot(cached.state, timer);
   }
 
-  private async decideAndAppend(id: string, input: DecisionInput): Promise<Decision> {
+  private async drain(id: string): Promise<void> {
+    this.deciding.add(id);
+    try {
+      for (;;) {
+        const queue = this.waiting.get(id);
+        if (!queue || queue.length === 0) break;
+        const batch = queue.length > MAX_BATCH ? queue.splice(0, MAX_BATCH) : queue;
+        if (batch === queue) this.waiting.delete(id);
+        try {
+          const decisions = await this.decideAndAppend(
+            id,
+            batch.map((pending) => pending.input),
+          );
+          for (const [index, pending] of batch.entries()) pending.resolve(decisions[index] as Decision);
+        } catch (error) {
+          for (const pending of batch) pending.reject(error);
+        }
+      }
+    } finally {
+      this.deciding.delete(id);
+    }
+  }
+
+  private async decideAndAppend(id: string, inputs: readonly DecisionInput[]): Promise<Decision[]> {
     for (let conflicts = 0; ; conflicts++) {
       let loaded = await this.store.load(id);
-      let decision = decide(loaded.state, input, { now: this.clock.now() });
-      if (decision.events.length === 0 && decision.ignored !== null) {
+      let decision = decideAll(loaded.state, inputs, { now: this.clock.now() });
+      if (decision.events.length === 0 && decision.ignored.some((reason) => reason !== null)) {
         // An ignored input may only look stale to a cache that another replica has moved past.
         loaded = await this.store.refresh(id);
-        decision = decide(loaded.state, input, { now: this.clock.now() });
+        decision = decideAll(loaded.state, inputs, { now: this.clock.now() });
       }
       try {
         if (decision.events.length > 0)
@@ -88,7 +124,7 @@ export class Orchestrator {
       } catch (error) {
         if (error instanceof ValidationError && decision.events[0]?.type === 'ExecutionStarted') {
           // The server refused the plan's first event as too large: the plan cannot run here.
-          return this.rejectTooLarge(id, loaded.seq, error);
+          return this.rejectTooLarge(id, inputs, loaded.seq, error);
         }
         if (error instanceof ConcurrencyError && conflicts < MAX_CONFLICTS) {
           orchestraMetrics().occConflicts.inc();
@@ -100,12 +136,23 @@ export class Orchestrator {
         }
         throw error;
       }
-      this.logDecision(id, input, decision);
-      return decision;
+      const { events, state } = decision;
+      const decisions = inputs.map((input, index) => {
+        const ignored = decision.ignored[index] ?? null;
+        if (ignored) this.logIgnored(id, input, ignored, state);
+        return { events, state, ignored };
+      });
+      this.logEvents(id, events);
+      return decisions;
     }
   }
 
-  private async rejectTooLarge(id: string, seq: number, error: ValidationError): Promise<Decision> {
+  private async rejectTooLarge(
+    id: string,
+    inputs: readonly DecisionInput[],
+    seq: number,
+    error: ValidationError,
+  ): Promise<Decision[]> {
     const rejection: ExecutionEvent = {
       type: 'ExecutionRejected',
       execution_id: id,
@@ -116,18 +163,20 @@ export class Orchestrator {
     const state = fold([rejection]);
     await this.store.append(id, [rejection], seq, state);
     this.logger.info({ execution_id: id }, rejection.reason);
-    return { events: [rejection], state, ignored: null };
+    return inputs.map((input) => ({
+      events: [rejection],
+      state,
+      ignored: input.kind === 'execute' ? null : 'the execution was rejected: its plan is too large',
+    }));
   }
 
-  private logDecision(id: string, input: DecisionInput, decision: Decision): void {
-    if (decision.ignored) {
-      const about = inputTaskFields(input, decision.state);
-      this.logger.debug(
-        { execution_id: id, ...about, input: input.kind, reason: decision.ignored },
-        'input ignored',
-      );
-    }
-    for (const event of decision.events) {
+  private logIgnored(id: string, input: DecisionInput, reason: string, state: ExecutionState): void {
+    const about = inputTaskFields(input, state);
+    this.logger.debug({ execution_id: id, ...about, input: input.kind, reason }, 'input ignored');
+  }
+
+  private logEvents(id: string, events: readonly ExecutionEvent[]): void {
+    for (const event of events) {
       const task = 'task_id' in event ? { phase_id: event.phase_id, task_id: event.task_id } : {};
       const attempt =
         'attempt_number' in event
@@ -149,15 +198,4 @@ function inputTaskFields(input: DecisionInput, state: ExecutionState): object {
   if (input.kind !== 'timer') return {};
   const { task_id, attempt_number } = input.timer;
   return { phase_id: state.tasks[task_id]?.phase_id, task_id, attempt: attempt_number };
-}
-
-export function executionIdOf(input: DecisionInput): string {
-  switch (input.kind) {
-    case 'outcome':
-      return input.outcome.execution_id;
-    case 'timer':
-      return input.timer.execution_id;
-    default:
-      return input.execution_id;
-  }
 }
