@@ -136,7 +136,7 @@ describe('decideAll: several inputs of one execution in one decision', () => {
             round += 1;
             later += 1_000_000;
             const inputs = waiting.splice(0, take).map((item): DecisionInput => {
-              if (!('plugin' in item)) return { kind: 'timer', timer: item };
+              if (item.type === 'Timer') return { kind: 'timer', timer: item };
               const answer = fails[attempt++ % fails.length]
                 ? ({ kind: 'fail', message: 'no' } as const)
                 : ({ kind: 'succeed', output: item.task_id } as const);
