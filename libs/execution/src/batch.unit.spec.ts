@@ -1,4 +1,4 @@
-import type { DispatchTask, TaskOutcome } from '@orchestra/contracts';
+import type { DispatchTask, TaskOutcome, Timer } from '@orchestra/contracts';
 import fc from 'fast-check';
 import { type DecisionInput, decide, decideAll } from './decide.js';
 import { effectsOf } from './effects.js';
@@ -16,8 +16,11 @@ function dispatchesOf(state: ExecutionState, events: Parameters<typeof effectsOf
 }
 
 /** What the world does next for an execution: answer a dispatch, or fire a retry timer. */
-function nextInputs(state: ExecutionState, events: Parameters<typeof effectsOf>[1]) {
-  return effectsOf(state, events).flatMap((effect) => {
+function nextInputs(
+  state: ExecutionState,
+  events: Parameters<typeof effectsOf>[1],
+): (DispatchTask | Timer)[] {
+  return effectsOf(state, events).flatMap((effect): (DispatchTask | Timer)[] => {
     if (effect.kind === 'dispatch') return [effect.command];
     if (effect.kind === 'timer' && effect.timer.kind === 'retry') return [effect.timer];
     return [];
