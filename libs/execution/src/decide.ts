@@ -228,18 +228,25 @@ function timer(emitter: Emitter, fired: Timer): string | null {
       return 'retry already done';
     return (task.retry_due_at ?? 0) > now ? 'retry not due yet' : null;
   }
-  if (task.status !== 'running' || task.attempt_number !== fired.attempt_number) {
-    return `attempt ${fired.attempt_number} already ended`;
+  // A deadline timer stands for every attempt dispatched with the same deadline (effectsOf
+  // publishes one per deadline): every running attempt whose deadline has passed times out.
+  const overdue = Object.values(state.tasks).filter(
+    (candidate) => candidate.status === 'running' && (candidate.deadline_at ?? 0) <= now,
+  );
+  if (overdue.length === 0) {
+    const named = task.status === 'running' && task.attempt_number === fired.attempt_number;
+    return named ? 'deadline not reached yet' : `attempt ${fired.attempt_number} already ended`;
   }
-  const deadline = task.deadline_at ?? 0;
-  if (deadline > now) return 'deadline not reached yet';
-  emitter.emit({
-    type: 'TaskTimedOut',
-    phase_id: task.phase_id,
-    task_id: task.task_id,
-    attempt_number: task.attempt_number,
-    plugin_used: task.plugin ?? '',
-    duration_ms: Math.max(0, deadline - (task.dispatched_at ?? deadline)),
-  });
+  for (const late of overdue) {
+    const deadline = late.deadline_at ?? 0;
+    emitter.emit({
+      type: 'TaskTimedOut',
+      phase_id: late.phase_id,
+      task_id: late.task_id,
+      attempt_number: late.attempt_number,
+      plugin_used: late.plugin ?? '',
+      duration_ms: Math.max(0, deadline - (late.dispatched_at ?? deadline)),
+    });
+  }
   return null;
 }

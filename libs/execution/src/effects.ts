@@ -11,15 +11,19 @@ export type Effect =
 /**
  * Effects of freshly appended events, given the state after them. A dispatch or timer that a
  * later event of the same batch already made moot (a task skipped by an abort) is left out.
+ * Attempts dispatched together with the same deadline share one deadline timer (see
+ * `deadlineTimers`): a wide phase costs one timer, not one per task.
  */
 export function effectsOf(state: ExecutionState, events: readonly ExecutionEvent[]): Effect[] {
   const effects: Effect[] = [];
+  const dispatched: TaskState[] = [];
   let cancelNotice = false;
   for (const event of events) {
     if (event.type === 'TaskDispatched') {
       const task = state.tasks[event.task_id];
       if (task?.status === 'running' && task.attempt_number === event.attempt_number) {
-        effects.push(...attemptEffects(state, task));
+        effects.push({ kind: 'dispatch', command: dispatchCommand(state, task) });
+        dispatched.push(task);
       }
     } else if (event.type === 'TaskRetryScheduled') {
       const task = state.tasks[event.task_id];
@@ -30,27 +34,56 @@ export function effectsOf(state: ExecutionState, events: readonly ExecutionEvent
       cancelNotice = true;
     }
   }
+  effects.push(...deadlineTimers(state, dispatched));
   if (cancelNotice && state.execution_id)
     effects.push({ kind: 'cancel-notice', execution_id: state.execution_id });
   return effects;
 }
 
 /**
- * Every effect the current state still needs: a dispatch and deadline per running attempt and a
- * timer per waiting retry. Re-published after a crash between append and publish; message ids
- * make the repeats harmless.
+ * Every effect the current state still needs: a dispatch per running attempt, their deadline
+ * timers and a timer per waiting retry. Re-published after a crash between append and publish;
+ * message ids make the repeats harmless.
  */
 export function inFlightEffects(state: ExecutionState): Effect[] {
   if (state.status !== 'running') return [];
   const effects: Effect[] = [];
+  const running: TaskState[] = [];
   for (const task of Object.values(state.tasks)) {
-    if (task.status === 'running') effects.push(...attemptEffects(state, task));
-    else if (task.status === 'retry_wait') effects.push({ kind: 'timer', timer: retryTimer(state, task) });
+    if (task.status === 'running') {
+      effects.push({ kind: 'dispatch', command: dispatchCommand(state, task) });
+      running.push(task);
+    } else if (task.status === 'retry_wait') effects.push({ kind: 'timer', timer: retryTimer(state, task) });
   }
+  effects.push(...deadlineTimers(state, running));
   return effects;
 }
 
-function attemptEffects(state: ExecutionState, task: TaskState): Effect[] {
+/**
+ * One deadline timer per distinct deadline among `attempts`, named after the first attempt with
+ * that deadline. When it fires, the decider times out every running attempt whose deadline has
+ * passed, so the attempts that share it need no timer of their own.
+ */
+function deadlineTimers(state: ExecutionState, attempts: readonly TaskState[]): Effect[] {
+  const first = new Map<number, TaskState>();
+  for (const task of attempts) {
+    const deadline = task.deadline_at ?? 0;
+    if (!first.has(deadline)) first.set(deadline, task);
+  }
+  return [...first.entries()].map(([due_at, task]) => ({
+    kind: 'timer',
+    timer: {
+      type: 'Timer',
+      kind: 'deadline',
+      execution_id: state.execution_id as string,
+      task_id: task.task_id,
+      attempt_number: task.attempt_number,
+      due_at,
+    },
+  }));
+}
+
+function dispatchCommand(state: ExecutionState, task: TaskState): DispatchTask {
   const entry = state.index?.tasks[task.task_id] as TaskIndexEntry;
   const execution_id = state.execution_id as string;
   const deadline_at = task.deadline_at ?? 0;
@@ -69,18 +102,7 @@ function attemptEffects(state: ExecutionState, task: TaskState): Effect[] {
     dispatched_at: task.dispatched_at ?? 0,
     deadline_at,
   };
-  const timer: Timer = {
-    type: 'Timer',
-    kind: 'deadline',
-    execution_id,
-    task_id: task.task_id,
-    attempt_number: task.attempt_number,
-    due_at: deadline_at,
-  };
-  return [
-    { kind: 'dispatch', command },
-    { kind: 'timer', timer },
-  ];
+  return command;
 }
 
 function retryTimer(state: ExecutionState, task: TaskState): Timer {
@@ -95,19 +117,22 @@ function retryTimer(state: ExecutionState, task: TaskState): Timer {
 }
 
 /**
- * Whether a state shows a timer to be moot: its attempt ended, its retry was dispatched, its
- * task or execution finished. A state may lag behind the event that set the timer (a cache that
- * another replica moved past), so an attempt it has not seen start never makes a timer moot.
+ * Whether a state shows a timer to be moot: its attempts ended, its retry was dispatched, its
+ * execution finished. A state may lag behind the event that set the timer (a cache that another
+ * replica moved past), so an attempt it has not seen start never makes a timer moot. A deadline
+ * timer stands for every attempt dispatched with it in the same record; a state that has seen
+ * the attempt it names has seen that whole record, so it is moot once no running attempt's
+ * deadline is at or before its due time.
  */
 export function timerIsMoot(state: ExecutionState, timer: Timer): boolean {
   if (state.status === 'finished' || state.status === 'rejected') return true;
   if (state.status !== 'running') return false;
   const task = state.tasks[timer.task_id];
-  if (!task) return true;
-  if (isTerminal(task.status)) return true;
-  if (timer.kind === 'deadline') {
-    const ended = task.attempt_number === timer.attempt_number && task.status !== 'running';
-    return task.attempt_number > timer.attempt_number || ended;
-  }
-  return task.attempt_number >= timer.attempt_number;
+  if (timer.kind === 'retry')
+    return !task || isTerminal(task.status) || task.attempt_number >= timer.attempt_number;
+  if (task && task.attempt_number < timer.attempt_number) return false; // not seen dispatched yet
+  if (task?.attempt_number === timer.attempt_number && task.status === 'running') return false;
+  return !Object.values(state.tasks).some(
+    (other) => other.status === 'running' && (other.deadline_at ?? 0) <= timer.due_at,
+  );
 }

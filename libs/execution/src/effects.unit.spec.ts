@@ -154,9 +154,9 @@ describe('inFlightEffects', () => {
     ).toEqual([
       ['timer', 'retry a 2'],
       ['dispatch', 'b'],
-      ['timer', 'deadline b 1'],
       ['dispatch', 'd'],
-      ['timer', 'deadline d 1'],
+      // b and d were dispatched at the same time with the same timeout: one deadline timer.
+      ['timer', 'deadline b 1'],
     ]);
     expect(effects).toContainEqual({ kind: 'dispatch', command: sim.dispatchOf('b') });
     expect(effects).toContainEqual({ kind: 'timer', timer: sim.timerOf('retry', 'a') });

@@ -46,9 +46,9 @@ describe('a deadline timer', () => {
     ]);
   });
 
-  it('is ignored once its attempt has ended', () => {
+  it('is ignored once its attempt has ended (and no running attempt is past its deadline)', () => {
     const sim = new Simulation();
-    sim.execute(onePhase([task('a'), task('b')]));
+    sim.execute(onePhase([task('a'), task('b', { timeout_ms: 120_000 })]));
     const timer = sim.timerOf('deadline', 'a');
     sim.succeed('a');
     sim.now = timer.due_at;
@@ -56,6 +56,21 @@ describe('a deadline timer', () => {
       events: [],
       ignored: 'attempt 1 already ended',
     });
+  });
+
+  it('is one timer for the attempts dispatched together with the same deadline, and times out all of them', () => {
+    const sim = new Simulation();
+    sim.execute(onePhase([task('a'), task('b'), task('c', { timeout_ms: 120_000 })]));
+    const deadlines = sim.timers.filter((timer) => timer.kind === 'deadline');
+    expect(deadlines.map((timer) => timer.task_id)).toEqual(['a', 'c']); // a and b share one
+    const shared = sim.timerOf('deadline', 'a');
+    sim.succeed('a');
+    sim.now = shared.due_at;
+    const decision = sim.input({ kind: 'timer', timer: shared });
+    expect(decision.events.filter((event) => event.type === 'TaskTimedOut')).toEqual([
+      expect.objectContaining({ task_id: 'b', attempt_number: 1, duration_ms: 60_000 }),
+    ]);
+    expect(sim.state.tasks.c?.status).toBe('running');
   });
 });
 

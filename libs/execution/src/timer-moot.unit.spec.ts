@@ -39,4 +39,14 @@ describe('timerIsMoot: dropping timers early, never wrongly', () => {
     sim.succeed('t');
     expect(timerIsMoot(sim.state, deadline(2))).toBe(true);
   });
+
+  it('keeps a shared deadline timer while any attempt that shares its deadline still runs', () => {
+    const sim = new Simulation();
+    sim.execute(onePhase([task('a'), task('b'), task('c', { timeout_ms: 120_000 })]));
+    const shared = sim.timerOf('deadline', 'a');
+    sim.succeed('a');
+    expect(timerIsMoot(sim.state, shared)).toBe(false); // b shares it and runs
+    sim.succeed('b');
+    expect(timerIsMoot(sim.state, shared)).toBe(true); // c runs, but its deadline is later
+  });
 });
