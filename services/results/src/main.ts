@@ -6,7 +6,7 @@ import { NestFactory } from '@nestjs/core';
 import {
   type BusLogger,
   JetStreamServer,
-  onSubjectOf,
+  misplacedEvent,
   openResultsBucket,
   provisionAll,
   RethrowRpcErrors,
@@ -14,29 +14,38 @@ import {
   resultsValueLimit,
   serviceHandle,
 } from '@orchestra/bus';
-import { ExecutionEvent, Streams, Subjects } from '@orchestra/contracts';
+import { EventRecord, Streams, Subjects } from '@orchestra/contracts';
 import 'reflect-metadata';
 import { ResultsProjector } from './projector.js';
 import { ResultsApi } from './results.api.js';
-import { ResultsController } from './results.controller.js';
+import { ResultsController, ResultsTiming } from './results.controller.js';
 
-const SECOND_NS = 1_000_000_000;
+const MS_NS = 1_000_000;
+const DEFAULT_ACK_WAIT_MS = 30_000;
+/**
+ * Messages handled at once. Messages of one execution that come while its results are being
+ * written go out together in its next write, so this is also the largest group of one write.
+ */
+export const RESULTS_CONCURRENCY = 256;
 
 export interface ResultsOptions {
   connection: NatsConnection;
   logger: BusLogger;
   provision?: boolean;
+  /** How long a delivered event may stay unacked before it is redelivered. Default 30 s. */
+  ackWaitMs?: number;
 }
 
 @Module({})
 class ResultsModule {
-  static forRoot(kv: KV, projector: ResultsProjector): DynamicModule {
+  static forRoot(kv: KV, projector: ResultsProjector, timing: ResultsTiming): DynamicModule {
     return {
       module: ResultsModule,
       controllers: [ResultsController],
       providers: [
         { provide: ResultsProjector, useValue: projector },
         { provide: ResultsApi, useValue: new ResultsApi(kv) },
+        { provide: ResultsTiming, useValue: timing },
       ],
     };
   }
@@ -45,6 +54,7 @@ class ResultsModule {
 /** Starts the results service: folds `orchestra.events.>` into the results bucket and answers queries. */
 export async function startResults(options: ResultsOptions): Promise<RunningService> {
   if (options.provision !== false) await provisionAll(options.connection);
+  const ackWaitMs = options.ackWaitMs ?? DEFAULT_ACK_WAIT_MS;
   const kv = await openResultsBucket(jetstream(options.connection));
   const projector = new ResultsProjector(
     await jetstreamManager(options.connection),
@@ -60,24 +70,28 @@ export async function startResults(options: ResultsOptions): Promise<RunningServ
     bindings: {
       [Subjects.allEvents]: {
         stream: Streams.events,
-        schema: ExecutionEvent,
+        schema: EventRecord,
         // An event of execution A on B's subject is dead-lettered, never folded into A or B.
-        verify: onSubjectOf<ExecutionEvent>('execution_id', (event) => Subjects.events(event.execution_id)),
-        // One at a time: the fold needs each execution's events in order.
-        concurrency: 1,
+        verify: (record, subject) => misplacedEvent(record, subject),
+        // Many at once, so that the events of an execution group into few writes. The handler is
+        // called in delivery order and the projector folds each execution in that order.
+        concurrency: RESULTS_CONCURRENCY,
         consumer: {
           durable_name: 'results',
           filter_subject: Subjects.allEvents,
-          ack_wait: 30 * SECOND_NS,
+          ack_wait: ackWaitMs * MS_NS,
           max_deliver: 20,
         },
       },
     },
   });
-  const app = await NestFactory.createMicroservice(ResultsModule.forRoot(kv, projector), {
-    strategy: server,
-    logger: false,
-  });
+  const app = await NestFactory.createMicroservice(
+    ResultsModule.forRoot(kv, projector, new ResultsTiming(Math.max(50, Math.floor(ackWaitMs / 3)))),
+    {
+      strategy: server,
+      logger: false,
+    },
+  );
   app.useGlobalFilters(new RethrowRpcErrors());
   await app.listen();
   options.logger.info({ service: 'results' }, 'started');

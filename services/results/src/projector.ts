@@ -1,25 +1,66 @@
 import type { JetStreamManager } from '@nats-io/jetstream';
 import type { KV } from '@nats-io/kv';
-import { type BusLogger, encode, isWrongLastSequence, readEvents } from '@orchestra/bus';
+import { type BusLogger, encode, errorFields, isWrongLastSequence, readEvents } from '@orchestra/bus';
 import { type ExecutionEvent, ValidationError } from '@orchestra/contracts';
-import { type ExecutionState, evolve, fitResults, fold, toExecutionResults } from '@orchestra/execution';
+import {
+  applyInPlace,
+  type ExecutionState,
+  fitResults,
+  fold,
+  toExecutionResults,
+} from '@orchestra/execution';
 
-interface Folded {
-  state: ExecutionState;
+/** A message waiting for a write of the results that includes its events. */
+interface Waiter {
   seq: number;
-  /** Revision of the bucket entry this instance last wrote or read; undefined: not known yet. */
-  revision?: number;
+  resolve: () => void;
+  reject: (error: unknown) => void;
+}
+
+interface Message {
+  events: readonly ExecutionEvent[];
+  seq: number;
+  waiter: Waiter;
+}
+
+/** One execution: its fold, the messages waiting for a write, the write in flight. */
+interface Lane {
+  /** The fold, owned by the lane and changed in place; undefined while the log is being read. */
+  state: ExecutionState | undefined;
+  /** Last sequence of the log read in full: every message up to it is in `state`. */
+  loadedSeq: number;
+  /** Last sequence folded into `state`. */
+  seq: number;
+  /** Highest sequence included in a successful write. */
+  writtenSeq: number;
+  /** Revision of the bucket entry (0: none yet): read before the log, then each write's own. */
+  revision: number;
+  /** Messages that came while the log was being read, in delivery order. */
+  queued: Message[];
+  /** Messages folded into `state`, waiting for a write that includes them. */
+  waiting: Waiter[];
+  writing: Promise<void> | undefined;
+  conflicts: number;
+  /** Replaced, evicted or failed: out of the cache, and writes nothing more. */
+  retired: boolean;
 }
 
 const MAX_WRITE_CONFLICTS = 10;
 
 /**
- * Folds the event stream into `execution_results`, one KV entry per execution. Events arrive in
- * stream order from a durable consumer; an execution seen for the first time (or again after a
- * restart) is read from its subject in full, so the fold never starts half-way.
+ * Folds the event stream into `execution_results`, one KV entry per execution.
+ *
+ * Messages come in stream order, many at once. Each execution has a lane: its fold (kept and
+ * changed in place, with the bucket revision it last wrote), and at most one write in flight.
+ * Messages that come while a write is in flight are folded at once and go out together in the
+ * next write, which starts as soon as the previous one is done. `apply` resolves only once a write
+ * that includes the message has succeeded, so a message is acked only when its events are stored:
+ * after a crash, the unacked messages come again and the new instance reads each execution's log
+ * in full when it first sees it. An execution not in the cache is read from its subject while its
+ * later messages wait in the lane's queue, so the fold never starts half-way and never skips.
  */
 export class ResultsProjector {
-  private readonly folded = new Map<string, Folded>();
+  private readonly lanes = new Map<string, Lane>();
 
   constructor(
     private readonly jsm: JetStreamManager,
@@ -30,67 +71,223 @@ export class ResultsProjector {
     private readonly capacity = 10_000,
   ) {}
 
-  async apply(event: ExecutionEvent, seq: number): Promise<void> {
-    const id = event.execution_id;
-    let current = this.folded.get(id);
-    if (current && seq <= current.seq) return;
-    if (current && seq > current.seq) current = { state: evolve(current.state, event), seq };
-    else current = await this.load(id, seq);
-    if (current.state.status === 'new') {
-      // Every execution's log opens with ExecutionStarted or ExecutionRejected (appended at
-      // sequence 0): anything else first was published by someone other than the orchestrator.
-      throw new ValidationError(`${event.type} for execution ${id}, which was never started`, [
-        { path: 'execution_id', message: `no ExecutionStarted or ExecutionRejected on ${id}'s subject` },
-      ]);
-    }
-    this.remember(id, current);
-    await this.write(id, current, seq);
+  /**
+   * Folds the events of one stored message (stream sequence `seq`). Call it in delivery order;
+   * it resolves once the results including them are written, and rejects with a
+   * ValidationError when the events cannot belong to a started execution.
+   */
+  apply(events: readonly ExecutionEvent[], seq: number): Promise<void> {
+    return new Promise<void>((resolve, reject) => {
+      const id = events[0]?.execution_id;
+      if (id === undefined)
+        throw new ValidationError('a message without events', [{ path: '(root)', message: 'empty' }]);
+      const stray = events.findIndex((event) => event.execution_id !== id);
+      if (stray >= 0) {
+        throw new ValidationError(`events of two executions in one message (${id} and another)`, [
+          { path: `[${stray}].execution_id`, message: `not ${id}` },
+        ]);
+      }
+      this.accept(id, { events, seq, waiter: { seq, resolve, reject } });
+    });
+  }
+
+  private accept(id: string, message: Message): void {
+    let lane = this.lanes.get(id);
+    if (lane) {
+      // Most recently used last: eviction takes the oldest idle lane.
+      this.lanes.delete(id);
+      this.lanes.set(id, lane);
+    } else lane = this.open(id);
+    if (lane.state === undefined) lane.queued.push(message);
+    else this.foldInto(id, lane, message);
+  }
+
+  private open(id: string, after?: Promise<void>): Lane {
+    const lane: Lane = {
+      state: undefined,
+      loadedSeq: 0,
+      seq: 0,
+      writtenSeq: 0,
+      revision: 0,
+      queued: [],
+      waiting: [],
+      writing: undefined,
+      conflicts: 0,
+      retired: false,
+    };
+    this.lanes.set(id, lane);
+    this.evict();
+    void this.load(id, lane, after);
+    return lane;
   }
 
   /**
-   * Writes the results only over the revision this instance knows, so that two instances (a
-   * rolling update) cannot put an older fold over a newer one: on a conflict it re-reads the
-   * whole log and writes again.
+   * Reads the entry's revision, then the whole log, and folds it. In that order: whatever
+   * another instance wrote up to that revision came from events that are in the log by then, so
+   * this fold holds at least as much, and a write by anyone after it makes ours conflict.
    */
-  private async write(id: string, folded: Folded, seq: number): Promise<void> {
-    let current = folded;
-    for (let conflicts = 0; ; conflicts++) {
-      const value = encode(fitResults(toExecutionResults(current.state, id), this.maxValueBytes));
-      try {
-        current.revision ??= (await this.kv.get(id))?.revision ?? 0;
-        current.revision =
-          current.revision === 0
-            ? await this.kv.create(id, value)
-            : await this.kv.update(id, value, current.revision);
+  private async load(id: string, lane: Lane, after?: Promise<void>): Promise<void> {
+    lane.state = undefined;
+    try {
+      await after;
+      const revision = (await this.kv.get(id))?.revision ?? 0;
+      const read = await readEvents(this.jsm, id);
+      for (const invalid of read.invalid)
+        this.logger.error({ execution_id: id, seq: invalid.seq }, invalid.reason);
+      if (lane.retired) {
+        for (const message of lane.queued.splice(0)) this.accept(id, message);
         return;
+      }
+      lane.state = fold(read.events.map((stored) => stored.event));
+      lane.loadedSeq = read.lastSeq;
+      lane.seq = read.lastSeq;
+      lane.revision = revision;
+    } catch (error) {
+      this.fail(id, lane, error);
+      return;
+    }
+    for (const message of lane.queued.splice(0)) this.foldInto(id, lane, message);
+    this.flush(id, lane);
+  }
+
+  private foldInto(id: string, lane: Lane, message: Message): void {
+    const state = lane.state;
+    if (lane.retired || state === undefined) {
+      // The lane was replaced while its queue was being folded: the rest go to the new one.
+      this.accept(id, message);
+      return;
+    }
+    const { events, seq, waiter } = message;
+    if (seq > lane.seq) {
+      try {
+        for (const event of events) applyInPlace(state, event);
       } catch (error) {
-        if (!isWrongLastSequence(error) || conflicts >= MAX_WRITE_CONFLICTS) throw error;
+        waiter.reject(error);
+        this.fail(id, lane, error);
+        return;
+      }
+      lane.seq = seq;
+    } else if (seq > lane.loadedSeq) {
+      // Not in the log that was read, and a later message was folded without it: it came out of
+      // order, to another instance first, or again after a failure. Read the log again.
+      this.replace(id, lane, message);
+      return;
+    }
+    if (state.status === 'new') {
+      // Every execution's log opens with ExecutionStarted or ExecutionRejected (appended at
+      // sequence 0): anything else first was published by someone other than the orchestrator.
+      waiter.reject(neverStarted(id, events[0]?.type ?? 'an event'));
+      return;
+    }
+    if (seq <= lane.writtenSeq) waiter.resolve();
+    else {
+      lane.waiting.push(waiter);
+      this.flush(id, lane);
+    }
+  }
+
+  /** Starts the next write if none is in flight and some message waits for one. */
+  private flush(id: string, lane: Lane): void {
+    const state = lane.state;
+    if (lane.retired || state === undefined || lane.writing !== undefined || lane.waiting.length === 0)
+      return;
+    if (state.status === 'new') {
+      for (const waiter of lane.waiting.splice(0)) waiter.reject(neverStarted(id, 'an event'));
+      return;
+    }
+    const writing = this.write(id, lane, state, lane.seq).then(() => {
+      lane.writing = undefined;
+      this.flush(id, lane);
+    });
+    lane.writing = writing;
+  }
+
+  /**
+   * Writes the results only over the revision this lane knows, so that two instances (a rolling
+   * update) cannot put an older fold over a newer one: on a conflict it reads the log again and
+   * writes again. Never rejects.
+   */
+  private async write(id: string, lane: Lane, state: ExecutionState, seq: number): Promise<void> {
+    try {
+      const value = this.encodeResults(state, id);
+      lane.revision =
+        lane.revision === 0
+          ? await this.kv.create(id, value)
+          : await this.kv.update(id, value, lane.revision);
+    } catch (error) {
+      if (lane.retired) return;
+      if (isWrongLastSequence(error) && lane.conflicts < MAX_WRITE_CONFLICTS) {
+        lane.conflicts += 1;
         this.logger.debug(
-          { execution_id: id, conflicts },
+          { execution_id: id, conflicts: lane.conflicts },
           'results written by another instance, folding again',
         );
-        current = await this.load(id, seq);
-        this.remember(id, current);
-      }
+        void this.load(id, lane);
+      } else this.fail(id, lane, error);
+      return;
     }
+    lane.conflicts = 0;
+    lane.writtenSeq = Math.max(lane.writtenSeq, seq);
+    const still: Waiter[] = [];
+    for (const waiter of lane.waiting) {
+      if (waiter.seq <= seq) waiter.resolve();
+      else still.push(waiter);
+    }
+    lane.waiting = still;
   }
 
-  private async load(id: string, seq: number): Promise<Folded> {
-    const read = await readEvents(this.jsm, id);
-    for (const invalid of read.invalid)
-      this.logger.error({ execution_id: id, seq: invalid.seq }, invalid.reason);
-    return {
-      state: fold(read.events.map((stored) => stored.event)),
-      seq: Math.max(read.lastSeq, seq),
-    };
+  /** The results as bytes, measured once: only a value over the limit is made to fit. */
+  private encodeResults(state: ExecutionState, id: string): Uint8Array {
+    const results = toExecutionResults(state, id);
+    const value = encode(results);
+    return value.length <= this.maxValueBytes ? value : encode(fitResults(results, this.maxValueBytes));
   }
 
-  private remember(id: string, folded: Folded): void {
-    this.folded.delete(id);
-    this.folded.set(id, folded);
-    if (this.folded.size > this.capacity) {
-      const oldest = this.folded.keys().next().value;
-      if (oldest !== undefined) this.folded.delete(oldest);
+  /** A new lane that reads the log again (after the old one's write), taking over its messages. */
+  private replace(id: string, lane: Lane, message: Message): void {
+    this.retire(id, lane);
+    const fresh = this.open(id, lane.writing);
+    fresh.waiting.push(...lane.waiting.splice(0));
+    fresh.queued.push(...lane.queued.splice(0), message);
+  }
+
+  /**
+   * Drops the execution's fold and fails its messages (they are redelivered): the next message
+   * reads the whole log again, so a message that failed never leaves a gap in the fold.
+   */
+  private fail(id: string, lane: Lane, error: unknown): void {
+    this.retire(id, lane);
+    const messages = lane.waiting.length + lane.queued.length;
+    this.logger.warn(
+      { execution_id: id, messages, ...errorFields(error) },
+      'results not written; the execution will be read again',
+    );
+    for (const waiter of lane.waiting.splice(0)) waiter.reject(error);
+    for (const message of lane.queued.splice(0)) message.waiter.reject(error);
+  }
+
+  private retire(id: string, lane: Lane): void {
+    lane.retired = true;
+    if (this.lanes.get(id) === lane) this.lanes.delete(id);
+  }
+
+  /** Forgets the least recently used idle executions beyond the capacity. */
+  private evict(): void {
+    if (this.lanes.size <= this.capacity) return;
+    for (const [id, lane] of this.lanes) {
+      if (this.lanes.size <= this.capacity) return;
+      const idle =
+        lane.state !== undefined &&
+        lane.writing === undefined &&
+        lane.waiting.length === 0 &&
+        lane.queued.length === 0;
+      if (idle) this.retire(id, lane);
     }
   }
+}
+
+function neverStarted(id: string, what: string): ValidationError {
+  return new ValidationError(`${what} for execution ${id}, which was never started`, [
+    { path: 'execution_id', message: `no ExecutionStarted or ExecutionRejected on ${id}'s subject` },
+  ]);
 }

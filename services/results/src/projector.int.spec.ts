@@ -1,0 +1,194 @@
+import { type JetStreamManager, jetstream, jetstreamManager } from '@nats-io/jetstream';
+import type { KV } from '@nats-io/kv';
+import { connect, type NatsConnection } from '@nats-io/transport-node';
+import { appendEvents, noopLogger, openResultsBucket, provisionAll } from '@orchestra/bus';
+import { type ExecutionEvent, ValidationError } from '@orchestra/contracts';
+import {
+  bucketWrites,
+  EventLog,
+  messagesOf,
+  resultsOfLog,
+  type StoredMessage,
+  storedResults,
+  watchForRegressions,
+} from '../../../test/support/event-log.js';
+import { useNatsServer } from '../../../test/support/nats-server.js';
+import { ResultsProjector } from './projector.js';
+
+/**
+ * The projector against a real nats-server, fed by hand in delivery order as the consumer feeds
+ * it (many messages at once), so that what it writes, and when, can be counted exactly.
+ */
+describe('ResultsProjector', () => {
+  const server = useNatsServer();
+  let nc: NatsConnection;
+  let jsm: JetStreamManager;
+  let kv: KV;
+  let counter = 0;
+
+  beforeAll(async () => {
+    nc = await connect({ servers: server().url });
+    await provisionAll(nc);
+    jsm = await jetstreamManager(nc);
+    kv = await openResultsBucket(jetstream(nc));
+  });
+
+  afterAll(async () => {
+    await nc.close();
+  });
+
+  const projector = (store: KV = kv) => new ResultsProjector(jsm, store, noopLogger, 1024 * 1024);
+  const newLog = () => new EventLog(jetstream(nc), `proj-${++counter}`);
+  /** Hands messages to the projector as the consumer does: all at once, in order. */
+  const deliver = (to: ResultsProjector, messages: readonly StoredMessage[]) =>
+    Promise.allSettled(messages.map((message) => to.apply(message.events, message.seq)));
+  const after = (messages: readonly StoredMessage[], seq: number) => messages.filter((m) => m.seq > seq);
+
+  it('writes a burst of messages of one execution in one write, equal to the fold of the log', async () => {
+    const log = newLog();
+    await log.start(300);
+    await log.runToEnd();
+    const messages = await messagesOf(jsm, log.executionId);
+    expect(messages.length).toBeGreaterThan(300);
+
+    const before = await bucketWrites(kv);
+    const settled = await deliver(projector(), messages);
+    expect(settled.filter((s) => s.status === 'rejected')).toEqual([]);
+    // The first message reads the log; every other one waits for that and goes out in the same write.
+    expect((await bucketWrites(kv)) - before).toBe(1);
+    const stored = await storedResults(kv, log.executionId);
+    expect(stored?.status).toBe('completed');
+    expect(stored).toEqual(resultsOfLog(messages, log.executionId));
+  });
+
+  it('groups the messages that come while a write is in flight into the next write', async () => {
+    const log = newLog();
+    await log.start(50);
+    const started = await messagesOf(jsm, log.executionId);
+    const p = projector();
+    await deliver(p, started);
+    const lastStarted = started.at(-1)?.seq ?? 0;
+    await log.runToEnd();
+    const rest = after(await messagesOf(jsm, log.executionId), lastStarted);
+    expect(rest.length).toBeGreaterThanOrEqual(50);
+
+    const before = await bucketWrites(kv);
+    const [first, ...others] = rest;
+    const writing = p.apply(first?.events ?? [], first?.seq ?? 0); // starts a write at once
+    const settled = await deliver(p, others); // all folded while it is in flight
+    await writing;
+    expect(settled.every((s) => s.status === 'fulfilled')).toBe(true);
+    expect((await bucketWrites(kv)) - before).toBe(2);
+    expect(await storedResults(kv, log.executionId)).toEqual(
+      resultsOfLog(await messagesOf(jsm, log.executionId), log.executionId),
+    );
+  });
+
+  it('acks nothing whose write failed, and reads the whole log again for the next message', async () => {
+    const log = newLog();
+    await log.start(10);
+    const p = projector(failingOnce(kv, 'update'));
+    const started = await messagesOf(jsm, log.executionId);
+    await deliver(p, started);
+
+    await log.advance(1);
+    const failed = after(await messagesOf(jsm, log.executionId), started.at(-1)?.seq ?? 0);
+    const outcomes = await deliver(p, failed);
+    // Its write failed: the message is not acked (the consumer naks it and it comes again).
+    expect(outcomes.map((o) => o.status)).toEqual(failed.map(() => 'rejected'));
+
+    await log.runToEnd();
+    const all = await messagesOf(jsm, log.executionId);
+    const rest = after(all, failed.at(-1)?.seq ?? 0);
+    expect((await deliver(p, rest)).every((s) => s.status === 'fulfilled')).toBe(true);
+    // The failed message was not folded twice nor skipped: the cache was dropped and the log re-read.
+    expect(await storedResults(kv, log.executionId)).toEqual(resultsOfLog(all, log.executionId));
+    // Its redelivery is already in the results.
+    expect((await deliver(p, failed)).every((s) => s.status === 'fulfilled')).toBe(true);
+    expect(await storedResults(kv, log.executionId)).toEqual(resultsOfLog(all, log.executionId));
+  });
+
+  it('reads the log again when a message comes after a later one of the same execution', async () => {
+    const log = newLog();
+    await log.start(3);
+    const p = projector();
+    const started = await messagesOf(jsm, log.executionId);
+    await deliver(p, started);
+    await log.advance(1);
+    const [missed] = after(await messagesOf(jsm, log.executionId), started.at(-1)?.seq ?? 0);
+    await log.advance(1);
+    const [later] = after(await messagesOf(jsm, log.executionId), missed?.seq ?? 0);
+    if (!missed || !later) throw new Error('expected two more messages');
+
+    // `later` first (as if `missed` had gone to another instance, or failed there): a gap.
+    await p.apply(later.events, later.seq);
+    const gapped = await storedResults(kv, log.executionId);
+    expect(gapped?.summary.successful).toBe(1);
+
+    await p.apply(missed.events, missed.seq);
+    const all = await messagesOf(jsm, log.executionId);
+    const stored = await storedResults(kv, log.executionId);
+    expect(stored?.summary.successful).toBe(2);
+    expect(stored).toEqual(resultsOfLog(all, log.executionId));
+  });
+
+  it('rejects events of an execution that was never started, as invalid', async () => {
+    const id = `proj-orphan-${++counter}`;
+    const orphan: ExecutionEvent = {
+      type: 'PhaseStarted',
+      execution_id: id,
+      phase_id: 'p',
+      at: 1_000,
+    };
+    const seq = await appendEvents(jetstream(nc), id, [orphan], 0);
+    await expect(projector().apply([orphan], seq)).rejects.toBeInstanceOf(ValidationError);
+    expect(await storedResults(kv, id)).toBeUndefined();
+  });
+
+  it('two projectors sharing the messages of one execution never store an older fold', async () => {
+    const log = newLog();
+    await log.start(120);
+    const watch = await watchForRegressions(kv, log.executionId);
+    const instances = [projector(), projector()];
+    const pending: Promise<unknown>[] = [];
+    let seen = 0;
+    let turn = 0;
+    for (let more = true; more; ) {
+      more = await log.advance(3);
+      // The shared durable consumer hands each new message to one instance or the other.
+      for (const message of after(await messagesOf(jsm, log.executionId), seen)) {
+        const instance = instances[turn++ % 2] as ResultsProjector;
+        pending.push(instance.apply(message.events, message.seq));
+        seen = message.seq;
+      }
+      if (turn % 4 === 0) await new Promise((resolve) => setTimeout(resolve, 2));
+    }
+    const settled = await Promise.allSettled(pending);
+    expect(settled.filter((s) => s.status === 'rejected')).toEqual([]);
+    const all = await messagesOf(jsm, log.executionId);
+    // Every message was acked only once a write holding it was stored: the last write holds all.
+    expect(await storedResults(kv, log.executionId)).toEqual(resultsOfLog(all, log.executionId));
+    await new Promise((resolve) => setTimeout(resolve, 200));
+    await watch.stop();
+    expect(watch.values()).toBeGreaterThan(1);
+    expect(watch.regressions).toEqual([]);
+  });
+});
+
+/** The real bucket, except that the first call of `method` fails (a write lost to a network error). */
+function failingOnce(kv: KV, method: 'update' | 'create'): KV {
+  let failed = false;
+  return new Proxy(kv, {
+    get(target, property, receiver) {
+      const value = Reflect.get(target, property, receiver);
+      if (property !== method || typeof value !== 'function') return value;
+      return (...args: unknown[]) => {
+        if (!failed) {
+          failed = true;
+          return Promise.reject(new Error(`injected ${method} failure`));
+        }
+        return (value as (...a: unknown[]) => unknown).apply(target, args);
+      };
+    },
+  });
+}
