@@ -43,9 +43,8 @@ export class ExecutionStore {
   async atLeast(executionId: string, seq: number): Promise<LoadedExecution> {
     const cached = this.cache.get(executionId);
     if (cached && cached.seq >= seq) return cached;
-    const pending = this.appending.get(executionId);
-    if (pending) {
-      await pending.catch(() => undefined);
+    if (this.appending.has(executionId)) {
+      await this.settled(executionId);
       const after = this.cache.get(executionId);
       if (after && after.seq >= seq) return after;
     }
@@ -72,23 +71,41 @@ export class ExecutionStore {
     return state.status === 'new' ? loaded : this.remember(executionId, loaded);
   }
 
+  /**
+   * Resolves once the append of the execution in flight now (if any) has settled: every record
+   * already stored by this process has then been through `onStored`.
+   */
+  async settled(executionId: string): Promise<void> {
+    await this.appending.get(executionId)?.catch(() => undefined);
+  }
+
+  /**
+   * Appends a decision's events and caches the state after them. `onStored` runs as soon as the
+   * append is acknowledged, before anyone waiting in `settled` or `atLeast` resumes.
+   */
   async append(
     executionId: string,
     events: readonly ExecutionEvent[],
     expectedSeq: number,
     stateAfter: ExecutionState,
+    onStored?: (seq: number) => void,
   ): Promise<number> {
     const options =
       this.options.maxRecordBytes === undefined ? {} : { maxRecordBytes: this.options.maxRecordBytes };
-    const appended = appendEvents(this.js, executionId, events, expectedSeq, options);
+    const appended = (async () => {
+      try {
+        const seq = await appendEvents(this.js, executionId, events, expectedSeq, options);
+        this.remember(executionId, { state: stateAfter, seq });
+        onStored?.(seq);
+        return seq;
+      } catch (error) {
+        this.cache.delete(executionId);
+        throw error;
+      }
+    })();
     this.appending.set(executionId, appended);
     try {
-      const seq = await appended;
-      this.remember(executionId, { state: stateAfter, seq });
-      return seq;
-    } catch (error) {
-      this.cache.delete(executionId);
-      throw error;
+      return await appended;
     } finally {
       if (this.appending.get(executionId) === appended) this.appending.delete(executionId);
     }

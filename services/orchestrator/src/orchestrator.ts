@@ -4,6 +4,7 @@ import {
   type Decision,
   type DecisionInput,
   decideAll,
+  type Effect,
   type ExecutionState,
   effectsOf,
   fold,
@@ -24,6 +25,9 @@ const EFFECTFUL = new Set<ExecutionEvent['type']>([
   'TaskGaveUp',
 ]);
 
+/** Records whose directly published effects are remembered for the outbox (another replica's outbox may take them). */
+const MAX_PUBLISHED_ENTRIES = 20_000;
+
 /** Inputs of one execution decided together at most (the rest wait for the next decision). */
 const MAX_BATCH = 1_000;
 
@@ -41,15 +45,22 @@ interface PendingInput {
  * appended wait, and are then decided together and appended as one record (group commit): a
  * wide phase's outcomes cost a round trip per batch, not per outcome.
  *
- * Effects are not published by the decision that appends them: the event stream is the outbox.
- * `publishEffectsOf` runs for every stored record (a durable consumer of the events stream), so
- * a crash between append and publish only delays a dispatch until that record is redelivered.
+ * The event stream is the outbox: `publishEffectsOf` runs for every stored record (a durable
+ * consumer of the events stream), so a crash between append and publish only delays a dispatch
+ * until that record is redelivered. To save the outbox's hop on every step, the replica that
+ * appended a record also publishes its effects as soon as the append is acknowledged (never
+ * before: append before effect); the outbox then only acknowledges what was published.
  */
 export class Orchestrator {
   /** Inputs waiting for the next decision of their execution. */
   private readonly waiting = new Map<string, PendingInput[]>();
   /** Executions with a decision in progress. */
   private readonly deciding = new Set<string>();
+  /**
+   * Records whose effects this replica published right after appending them (by stream
+   * sequence), each with whether that publish succeeded; the outbox takes them out.
+   */
+  private readonly published = new Map<number, Promise<boolean>>();
 
   constructor(
     private readonly store: ExecutionStore,
@@ -71,7 +82,15 @@ export class Orchestrator {
   /** Publishes what one stored record asks for, if the execution still needs it. */
   async publishEffectsOf(events: readonly ExecutionEvent[], seq: number): Promise<void> {
     const first = events[0];
-    if (first === undefined || !events.some((event) => EFFECTFUL.has(event.type))) return;
+    if (first === undefined) return;
+    // A record this replica appended: its effects went out (or are going out) right after.
+    await this.store.settled(first.execution_id);
+    const direct = this.published.get(seq);
+    if (direct) {
+      this.published.delete(seq);
+      if (await direct) return;
+    }
+    if (!events.some((event) => EFFECTFUL.has(event.type))) return;
     const { state } = await this.store.atLeast(first.execution_id, seq);
     // Judged against the current state: a dispatch whose attempt already ended is not sent again.
     await this.effects.publish(effectsOf(state, events));
@@ -119,8 +138,12 @@ export class Orchestrator {
         decision = decideAll(loaded.state, inputs, { now: this.clock.now() });
       }
       try {
-        if (decision.events.length > 0)
-          await this.store.append(id, decision.events, loaded.seq, decision.state);
+        if (decision.events.length > 0) {
+          const { events, state } = decision;
+          await this.store.append(id, events, loaded.seq, state, (seq) =>
+            this.publishAfterAppend(id, seq, effectsOf(state, events)),
+          );
+        }
       } catch (error) {
         if (error instanceof ValidationError && decision.events[0]?.type === 'ExecutionStarted') {
           // The server refused the plan's first event as too large: the plan cannot run here.
@@ -144,6 +167,28 @@ export class Orchestrator {
       });
       this.logEvents(id, events);
       return decisions;
+    }
+  }
+
+  /**
+   * Publishes a just-appended decision's effects without waiting for the outbox. The input is
+   * acknowledged without waiting for it either: should this fail or the process die, the outbox
+   * publishes them from the stored record.
+   */
+  private publishAfterAppend(id: string, seq: number, effects: readonly Effect[]): void {
+    if (effects.length === 0) return;
+    const ok = this.effects.publish(effects).then(
+      () => true,
+      (error: unknown) => {
+        this.logger.warn({ execution_id: id, seq, ...errorFields(error) }, 'effects left to the outbox');
+        return false;
+      },
+    );
+    this.published.set(seq, ok);
+    if (this.published.size > MAX_PUBLISHED_ENTRIES) {
+      // Forgetting an entry only makes the outbox publish those effects again (deduplicated).
+      const oldest = this.published.keys().next().value;
+      if (oldest !== undefined) this.published.delete(oldest);
     }
   }
 
