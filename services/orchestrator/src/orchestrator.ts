@@ -8,12 +8,13 @@ import {
   type ExecutionState,
   effectsOf,
   fold,
+  initialState,
   inputExecutionId,
   timerIsMoot,
 } from '@orchestra/execution';
 import { orchestraMetrics } from '@orchestra/observability';
 import type { EffectPublisher } from './effect-publisher.js';
-import type { ExecutionStore } from './execution-store.js';
+import type { ExecutionStore, LoadedExecution } from './execution-store.js';
 
 const MAX_CONFLICTS = 20;
 
@@ -130,7 +131,7 @@ export class Orchestrator {
 
   private async decideAndAppend(id: string, inputs: readonly DecisionInput[]): Promise<Decision[]> {
     for (let conflicts = 0; ; conflicts++) {
-      let loaded = await this.store.load(id);
+      let loaded = await this.load(id, inputs, conflicts);
       let decision = decideAll(loaded.state, inputs, { now: this.clock.now() });
       if (decision.events.length === 0 && decision.ignored.some((reason) => reason !== null)) {
         // An ignored input may only look stale to a cache that another replica has moved past.
@@ -190,6 +191,20 @@ export class Orchestrator {
       const oldest = this.published.keys().next().value;
       if (oldest !== undefined) this.published.delete(oldest);
     }
+  }
+
+  /**
+   * The state to decide on. A new plan's execution is assumed not to exist yet when nothing is
+   * cached, without reading its subject: the append then expects the subject to be empty, so a
+   * redelivered command for an execution that does exist conflicts and is decided again on the
+   * state read from the log.
+   */
+  private load(id: string, inputs: readonly DecisionInput[], conflicts: number): Promise<LoadedExecution> {
+    const cached = this.store.cached(id);
+    if (cached) return Promise.resolve(cached);
+    if (conflicts === 0 && inputs[0]?.kind === 'execute')
+      return Promise.resolve({ state: initialState(), seq: 0 });
+    return this.store.load(id);
   }
 
   private async rejectTooLarge(
