@@ -4,9 +4,11 @@ import { type BusLogger, encode, errorFields, isWrongLastSequence, readEvents } 
 import { type ExecutionEvent, ValidationError } from '@orchestra/contracts';
 import {
   applyInPlace,
+  draftOf,
   type ExecutionState,
   fitResults,
   fold,
+  initialState,
   toExecutionResults,
 } from '@orchestra/execution';
 
@@ -97,7 +99,8 @@ export class ResultsProjector {
       // Most recently used last: eviction takes the oldest idle lane.
       this.lanes.delete(id);
       this.lanes.set(id, lane);
-    } else lane = this.open(id);
+    } else if (opensTheLog(message.events)) lane = this.openAtStart(id);
+    else lane = this.open(id);
     if (lane.state === undefined) lane.queued.push(message);
     else this.foldInto(id, lane, message);
   }
@@ -118,6 +121,29 @@ export class ResultsProjector {
     this.lanes.set(id, lane);
     this.evict();
     void this.load(id, lane, after);
+    return lane;
+  }
+
+  /**
+   * A lane for an execution whose first record is at hand: nothing before it to read, and no
+   * results written yet. Should either be wrong (the record is a redelivery after a restart, or
+   * another instance wrote first), creating the entry conflicts and the lane reads the log.
+   */
+  private openAtStart(id: string): Lane {
+    const lane: Lane = {
+      state: draftOf(initialState()),
+      loadedSeq: 0,
+      seq: 0,
+      writtenSeq: 0,
+      revision: 0,
+      queued: [],
+      waiting: [],
+      writing: undefined,
+      conflicts: 0,
+      retired: false,
+    };
+    this.lanes.set(id, lane);
+    this.evict();
     return lane;
   }
 
@@ -284,6 +310,15 @@ export class ResultsProjector {
       if (idle) this.retire(id, lane);
     }
   }
+}
+
+/**
+ * Whether a record is the first of its execution's log: the orchestrator appends
+ * ExecutionStarted or ExecutionRejected only to an execution's empty subject.
+ */
+function opensTheLog(events: readonly ExecutionEvent[]): boolean {
+  const first = events[0]?.type;
+  return first === 'ExecutionStarted' || first === 'ExecutionRejected';
 }
 
 function neverStarted(id: string, what: string): ValidationError {
