@@ -123,37 +123,6 @@ export async function replay(count: number, samplePerExecution: number, timeoutM
     await Promise.all(pending);
     const writeMs = performance.now() - t0;
 
-    // The whole replay as a reader does it: one pass over the stream, each record decoded,
-    // validated and folded into its execution's state as it arrives.
-    t0 = performance.now();
-    const states = new Map<string, ExecutionState>();
-    let streamed = 0;
-    let streamedRecords = 0;
-    const replayer = await js.consumers.get(Streams.events, { deliver_policy: DeliverPolicy.All });
-    const replayMessages = await replayer.consume({ max_messages: 10_000 });
-    for await (const msg of replayMessages) {
-      streamedRecords += 1;
-      const parsed = EventRecord.safeParse(JSON.parse(decodeText(msg.data)));
-      if (parsed.success) {
-        for (const event of parsed.data) {
-          let state = states.get(event.execution_id);
-          if (!state) {
-            state = draftOf(initialState());
-            states.set(event.execution_id, state);
-          }
-          applyInPlace(state, event);
-          streamed += 1;
-        }
-      }
-      if (streamedRecords >= totalRecords || msg.info.pending === 0) break;
-      if (streamedRecords % 10_000 === 0) check('replaying');
-    }
-    replayMessages.stop();
-    const streamMs = performance.now() - t0;
-    let streamedFinished = 0;
-    for (const state of states.values()) if (state.status === 'finished') streamedFinished += 1;
-    if (streamedFinished !== executions)
-      throw new Error(`replay: ${streamedFinished} of ${executions} streamed folds reached "finished"`);
 
     t0 = performance.now();
     const raw: Uint8Array[] = [];
@@ -193,6 +162,38 @@ export async function replay(count: number, samplePerExecution: number, timeoutM
     const foldMs = performance.now() - t0;
     if (finished !== executions)
       throw new Error(`replay: ${finished} of ${executions} folds reached "finished"`);
+
+    // The whole replay as a reader does it: one pass over the stream, each record decoded,
+    // validated and folded into its execution's state as it arrives.
+    t0 = performance.now();
+    const states = new Map<string, ExecutionState>();
+    let streamed = 0;
+    let streamedRecords = 0;
+    const replayer = await js.consumers.get(Streams.events, { deliver_policy: DeliverPolicy.All });
+    const replayMessages = await replayer.consume({ max_messages: 10_000 });
+    for await (const msg of replayMessages) {
+      streamedRecords += 1;
+      const parsed = EventRecord.safeParse(JSON.parse(decodeText(msg.data)));
+      if (parsed.success) {
+        for (const event of parsed.data) {
+          let state = states.get(event.execution_id);
+          if (!state) {
+            state = draftOf(initialState());
+            states.set(event.execution_id, state);
+          }
+          applyInPlace(state, event);
+          streamed += 1;
+        }
+      }
+      if (streamedRecords >= totalRecords || msg.info.pending === 0) break;
+      if (streamedRecords % 10_000 === 0) check('replaying');
+    }
+    replayMessages.stop();
+    const streamMs = performance.now() - t0;
+    let streamedFinished = 0;
+    for (const state of states.values()) if (state.status === 'finished') streamedFinished += 1;
+    if (streamedFinished !== executions)
+      throw new Error(`replay: ${streamedFinished} of ${executions} streamed folds reached "finished"`);
 
     const samples: number[] = [];
     let sampled = 0;
