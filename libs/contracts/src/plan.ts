@@ -1,12 +1,62 @@
 import { z } from 'zod';
+import { formatPath } from './errors.js';
 import { Identifier, PluginName } from './ids.js';
+import { isJsonValue, jsonValueProblem, TOO_DEEP } from './json.js';
 import { LIMITS } from './limits.js';
 
 /** Any JSON value: what input_context, outputs and resolved inputs are made of. */
 export type JsonValue = string | number | boolean | null | JsonValue[] | { [key: string]: JsonValue };
-export const JsonValue: z.ZodType<JsonValue> = z.json();
-export const JsonObject = z.record(z.string(), JsonValue);
-export type JsonObject = z.infer<typeof JsonObject>;
+export type JsonObject = { [key: string]: JsonValue };
+
+/**
+ * JSON values are checked by one predicate walking the value (`isJsonValue`), not by a recursive
+ * zod union: they sit in every event (outputs, inputs, the plan), and validating them node by
+ * node was most of what reading an event log cost. The rules are the same (strings, finite
+ * numbers, booleans, null, arrays and plain objects of them), plus a depth bound no message can
+ * exceed (`LIMITS.messageDepth`), which also ends the walk on a cycle. A value that fails gets an
+ * issue at its field naming the exact place inside it and why. The value is returned as it is,
+ * not copied (zod's record dropped `__proto__` keys while copying; now such a key stays plain
+ * data all the way, as libs/execution already treats it).
+ */
+export const JsonValue = z
+  .unknown()
+  .refine((value) => isJsonValue(value, LIMITS.messageDepth), {
+    error: (issue) => jsonIssue(issue, 'value'),
+    // Later checks (an output's byte count) may assume JSON: none runs on a value that is not.
+    abort: true,
+  })
+  .meta({
+    description: `any JSON value, nested at most ${LIMITS.messageDepth} levels`,
+  }) as z.ZodType<JsonValue>;
+
+/** A JSON object (input_context). Same walk as JsonValue; the root must be a plain object. */
+export const JsonObject = z
+  .unknown()
+  .refine((value) => isJsonObject(value) && isJsonValue(value, LIMITS.messageDepth), {
+    error: (issue) => jsonIssue(issue, 'object'),
+    abort: true,
+  })
+  .meta({
+    type: 'object',
+    description: `a JSON object, nested at most ${LIMITS.messageDepth} levels`,
+  }) as z.ZodType<JsonObject>;
+
+function isJsonObject(value: unknown): value is object {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
+}
+
+function jsonIssue(issue: { input?: unknown; path?: PropertyKey[] }, expected: 'value' | 'object'): string {
+  const { input } = issue;
+  if (expected === 'object' && !isJsonObject(input)) {
+    // zod's own words for a value that is not a record, so the message reads as before.
+    return `Invalid input: expected record, received ${Array.isArray(input) ? 'array' : input === null ? 'null' : typeof input}`;
+  }
+  const problem = jsonValueProblem(input, LIMITS.messageDepth);
+  const at = formatPath([...(issue.path ?? []), ...(problem?.path ?? [])]);
+  if (!problem) return `${at} is not a JSON value`;
+  if (problem.reason === TOO_DEEP) return `nests deeper than ${LIMITS.messageDepth} levels (at ${at})`;
+  return `${at} ${problem.reason}`;
+}
 
 export const PartialFailurePolicy = z.enum(['continue', 'abort']);
 export type PartialFailurePolicy = z.infer<typeof PartialFailurePolicy>;
