@@ -1,5 +1,5 @@
 // Three tiers, selected by file suffix (see DESIGN.md "Tests by tier").
-// @swc/jest compiles TypeScript and the ESM-only @nestjs and @nats-io packages to CommonJS for Jest.
+// @swc/jest compiles TypeScript and the ESM-only packages (@nestjs, @nats-io, p-limit...) to CommonJS for Jest.
 const swc = [
   '@swc/jest',
   {
@@ -42,7 +42,7 @@ const project = (displayName, suffix, extra = {}) => ({
   roots: ['<rootDir>/libs', '<rootDir>/services', '<rootDir>/apps', '<rootDir>/test'],
   testMatch: [`**/*.${suffix}.spec.ts`],
   transform: { '^.+\\.(t|j|mj)s$': swc },
-  transformIgnorePatterns: ['/node_modules/(?!(@nestjs|@nats-io|uuid|commander)/)'],
+  transformIgnorePatterns: ['/node_modules/(?!(@nestjs|@nats-io|uuid|commander|p-limit|yocto-queue)/)'],
   moduleNameMapper,
   ...extra,
 });

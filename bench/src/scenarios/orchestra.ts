@@ -38,6 +38,12 @@ export async function orchestraWide(
   const sampler = processSampler(system);
   const tracker = new Tracker(system);
   const id = 'bench-w-1';
+  const dispatchSeen = new Map<string, number>();
+  const outcomeSeen = new Map<string, number>();
+  const copies = [
+    watchTaskIds(system, 'orchestra.tasks.builtin', dispatchSeen),
+    watchTaskIds(system, `orchestra.outcomes.${id}`, outcomeSeen),
+  ];
   const started = epochMs();
   await tracker.submit(id, widePlan(width));
   const backlog = backlogWhenFinished(system, tracker, 1);
@@ -46,9 +52,22 @@ export async function orchestraWide(
   const end = done?.at ?? epochMs();
   const finished = tracker.finishedAt.get(id);
   const rss = sampler.stop();
+  for (const sub of copies) sub.unsubscribe();
+  const since = (times: Iterable<number>) => {
+    const list = [...times];
+    return list.length === 0 ? null : round((Math.max(...list) - started) / 1000, 3);
+  };
   return {
     tasks: width,
     rss_mb: rss,
+    stages_s: {
+      first_dispatch_seen:
+        dispatchSeen.size === 0 ? null : round((Math.min(...dispatchSeen.values()) - started) / 1000, 3),
+      last_dispatch_seen: since(dispatchSeen.values()),
+      last_outcome_seen: since(outcomeSeen.values()),
+      execution_finished: finished === undefined ? null : round((finished - started) / 1000, 3),
+      results_final: round((end - started) / 1000, 3),
+    },
     event_counts: await eventCounts(system, id),
     orchestrator_tasks_per_s: finished === undefined ? null : perSecond(width, finished - started),
     backlog_at_finish: await backlog.value,
@@ -93,6 +112,11 @@ export interface OrchestraChain {
 }
 
 interface OrchestraWideExtras {
+  /**
+   * Seconds from the command to: the first and last DispatchTask on the bus, the last
+   * TaskOutcome, ExecutionFinished appended, final results (copies of the bus messages).
+   */
+  stages_s: Record<string, number | null>;
   status: string | null;
   rejected: string | null;
   rss_mb: Record<string, { peak_mb: number; last_mb: number }>;

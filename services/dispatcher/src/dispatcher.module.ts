@@ -18,6 +18,8 @@ export interface DispatcherModuleOptions {
   plugins: readonly Plugin[];
   clock: Clock;
   logger: BusLogger;
+  /** Attempts run at once per plugin. */
+  concurrency: number;
 }
 
 /** Hosts the task runner; its consumers are bound per plugin by startDispatcher. */
@@ -36,7 +38,7 @@ export class DispatcherModule implements OnModuleInit, OnApplicationShutdown {
         {
           provide: TaskRunner,
           useFactory: (nc: NatsConnection, plugins: Map<string, Plugin>, clock: Clock, logger: BusLogger) =>
-            new TaskRunner(nc, jetstream(nc), plugins, clock, logger),
+            new TaskRunner(nc, jetstream(nc), plugins, clock, logger, options.concurrency),
           inject: [NATS_CONNECTION, PLUGINS, CLOCK, LOGGER],
         },
       ],

@@ -32,6 +32,12 @@ export interface DispatcherOptions {
   provision?: boolean;
 }
 
+/**
+ * Commands delivered per plugin at once, per attempt the plugin may run at once: the extra ones
+ * wait for a slot, and an attempt's outcome is published while the next one runs.
+ */
+const DELIVERED_PER_SLOT = 4;
+
 /** Starts a dispatcher: one competing consumer per hosted plugin on `orchestra.tasks.<plugin>`. */
 export async function startDispatcher(options: DispatcherOptions): Promise<RunningService> {
   if (options.provision !== false) await provisionAll(options.connection);
@@ -52,6 +58,7 @@ export async function startDispatcher(options: DispatcherOptions): Promise<Runni
       plugins,
       clock: options.clock ?? systemClock,
       logger: options.logger,
+      concurrency,
     }),
     { strategy: server, logger: false },
   );
@@ -76,7 +83,7 @@ function taskBinding(plugin: string, concurrency: number): ConsumerBinding {
     schema: DispatchTask,
     // A command for plugin A on B's subject is refused rather than run on the wrong plugin.
     verify: onSubjectOf<DispatchTask>('plugin', (task) => Subjects.tasks(task.plugin)),
-    concurrency,
+    concurrency: concurrency * DELIVERED_PER_SLOT,
     consumer: {
       durable_name: `dispatch-${plugin}`,
       filter_subject: Subjects.tasks(plugin),
@@ -85,7 +92,7 @@ function taskBinding(plugin: string, concurrency: number): ConsumerBinding {
       ack_wait: 10 * SECOND_NS,
       // A command whose worker keeps crashing is given up; the orchestrator's deadline takes over.
       max_deliver: 5,
-      max_ack_pending: Math.max(concurrency * 4, 64),
+      max_ack_pending: Math.max(concurrency * DELIVERED_PER_SLOT * 2, 64),
     },
   };
 }

@@ -19,6 +19,7 @@ import {
   type TaskOutcome,
 } from '@orchestra/contracts';
 import { orchestraMetrics } from '@orchestra/observability';
+import pLimit, { type LimitFunction } from 'p-limit';
 import type { Plugin } from './plugin.js';
 
 const HEARTBEAT_MS = 3_000;
@@ -32,6 +33,8 @@ const MAX_TIMEOUT_MS = 2 ** 31 - 1;
  */
 export class TaskRunner {
   private readonly running = new Map<string, Set<AbortController>>();
+  /** Per plugin, the attempts it runs at once; the consumer delivers more, to keep the bus busy. */
+  private readonly slots = new Map<string, LimitFunction>();
   private cancelSubscription?: Subscription;
 
   constructor(
@@ -40,6 +43,8 @@ export class TaskRunner {
     private readonly plugins: ReadonlyMap<string, Plugin>,
     private readonly clock: Clock,
     private readonly logger: BusLogger,
+    /** Attempts run at once per plugin. */
+    private readonly concurrency = 16,
   ) {}
 
   listenForCancels(): void {
@@ -93,7 +98,12 @@ export class TaskRunner {
     const started = this.clock.now();
     let outcome: TaskOutcome;
     try {
-      const output = await plugin.run(task, { signal: controller.signal });
+      // The command was delivered while the plugin's slots may all be taken: it waits here, kept
+      // alive by the heartbeat, and its outcome's publish does not hold a slot.
+      const output = await this.slotsOf(plugin.name)(() => {
+        controller.signal.throwIfAborted();
+        return plugin.run(task, { signal: controller.signal });
+      });
       outcome = this.succeeded(task, output, started);
     } catch (error) {
       if (controller.signal.aborted) {
@@ -114,6 +124,15 @@ export class TaskRunner {
     });
     this.logger.debug({ ...log, status: outcome.status }, 'attempt answered');
     return { ack: true };
+  }
+
+  private slotsOf(plugin: string): LimitFunction {
+    let slots = this.slots.get(plugin);
+    if (!slots) {
+      slots = pLimit(this.concurrency);
+      this.slots.set(plugin, slots);
+    }
+    return slots;
   }
 
   private succeeded(task: DispatchTask, output: unknown, started: number): TaskOutcome {
