@@ -50,8 +50,8 @@ export const MessageIds = {
   dispatch: (executionId: string, taskId: string, attempt: number) => `${executionId}:${taskId}:${attempt}`,
   outcome: (executionId: string, taskId: string, attempt: number) =>
     `${executionId}:${taskId}:${attempt}:outcome`,
-  deadline: (executionId: string, taskId: string, attempt: number) =>
-    `${executionId}:${taskId}:${attempt}:deadline`,
+  /** Attempts of an execution whose deadlines fall due together share one deadline timer. */
+  deadline: (executionId: string, dueAt: number) => `${executionId}:deadline:${dueAt}`,
   retry: (executionId: string, taskId: string, attempt: number) =>
     `${executionId}:${taskId}:${attempt}:retry`,
 } as const;

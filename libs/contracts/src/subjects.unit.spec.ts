@@ -56,16 +56,17 @@ describe('MessageIds, Streams, Buckets', () => {
   it('identifies a dispatch by execution, task and attempt', () => {
     expect(MessageIds.dispatch('e1', 't1', 3)).toBe('e1:t1:3');
     expect(MessageIds.outcome('e1', 't1', 3)).toBe('e1:t1:3:outcome');
-    expect(MessageIds.deadline('e1', 't1', 3)).toBe('e1:t1:3:deadline');
+    expect(MessageIds.deadline('e1', 1_700_000_000_000)).toBe('e1:deadline:1700000000000');
     expect(MessageIds.retry('e1', 't1', 2)).toBe('e1:t1:2:retry');
   });
 
   it('keeps message ids of different kinds and attempts distinct', () => {
-    const ids = [1, 2, 11].flatMap((attempt) =>
-      [MessageIds.dispatch, MessageIds.outcome, MessageIds.deadline, MessageIds.retry].map((build) =>
+    const ids = [1, 2, 11].flatMap((attempt) => [
+      ...[MessageIds.dispatch, MessageIds.outcome, MessageIds.retry].map((build) =>
         build('e1', 't1', attempt),
       ),
-    );
+      MessageIds.deadline('e1', attempt),
+    ]);
     expect(new Set(ids).size).toBe(ids.length);
   });
 

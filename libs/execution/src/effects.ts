@@ -60,15 +60,17 @@ export function inFlightEffects(state: ExecutionState): Effect[] {
 }
 
 /**
- * One deadline timer per distinct deadline among `attempts`, named after the first attempt with
- * that deadline. When it fires, the decider times out every running attempt whose deadline has
- * passed, so the attempts that share it need no timer of their own.
+ * One deadline timer per due time among `attempts`, named after the first attempt with it. An
+ * attempt's timer is due at its deadline rounded up to a tenth of its timeout (at least 10 ms,
+ * at most 1 s), so the attempts of an execution whose deadlines fall close together share one
+ * timer, and a timeout is noticed at most that much late. When the timer fires, the decider times
+ * out every running attempt whose deadline has passed.
  */
 function deadlineTimers(state: ExecutionState, attempts: readonly TaskState[]): Effect[] {
   const first = new Map<number, TaskState>();
   for (const task of attempts) {
-    const deadline = task.deadline_at ?? 0;
-    if (!first.has(deadline)) first.set(deadline, task);
+    const due = deadlineTimerDue(task);
+    if (!first.has(due)) first.set(due, task);
   }
   return [...first.entries()].map(([due_at, task]) => ({
     kind: 'timer',
@@ -81,6 +83,14 @@ function deadlineTimers(state: ExecutionState, attempts: readonly TaskState[]): 
       due_at,
     },
   }));
+}
+
+/** When the deadline timer of a running attempt is due: see deadlineTimers. */
+export function deadlineTimerDue(task: TaskState): number {
+  const deadline = task.deadline_at ?? 0;
+  const timeout = deadline - (task.dispatched_at ?? deadline);
+  const step = Math.min(1000, Math.max(10, Math.floor(timeout / 10)));
+  return Math.ceil(deadline / step) * step;
 }
 
 function dispatchCommand(state: ExecutionState, task: TaskState): DispatchTask {
@@ -117,22 +127,15 @@ function retryTimer(state: ExecutionState, task: TaskState): Timer {
 }
 
 /**
- * Whether a state shows a timer to be moot: its attempts ended, its retry was dispatched, its
- * execution finished. A state may lag behind the event that set the timer (a cache that another
- * replica moved past), so an attempt it has not seen start never makes a timer moot. A deadline
- * timer stands for every attempt dispatched with it in the same record; a state that has seen
- * the attempt it names has seen that whole record, so it is moot once no running attempt's
- * deadline is at or before its due time.
+ * Whether a state shows a timer to be moot before it is due: its retry was dispatched, its task
+ * or execution finished. A state may lag behind the event that set the timer (a cache that
+ * another replica moved past), so an attempt it has not seen start never makes a timer moot. A
+ * deadline timer stands for every attempt whose deadline falls due with it, dispatched by any
+ * decision: only the end of the execution makes it moot early.
  */
 export function timerIsMoot(state: ExecutionState, timer: Timer): boolean {
   if (state.status === 'finished' || state.status === 'rejected') return true;
-  if (state.status !== 'running') return false;
+  if (state.status !== 'running' || timer.kind === 'deadline') return false;
   const task = state.tasks[timer.task_id];
-  if (timer.kind === 'retry')
-    return !task || isTerminal(task.status) || task.attempt_number >= timer.attempt_number;
-  if (task && task.attempt_number < timer.attempt_number) return false; // not seen dispatched yet
-  if (task?.attempt_number === timer.attempt_number && task.status === 'running') return false;
-  return !Object.values(state.tasks).some(
-    (other) => other.status === 'running' && (other.deadline_at ?? 0) <= timer.due_at,
-  );
+  return !task || isTerminal(task.status) || task.attempt_number >= timer.attempt_number;
 }

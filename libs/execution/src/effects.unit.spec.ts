@@ -54,7 +54,8 @@ describe('the effects of a decision', () => {
           execution_id: 'exec-1',
           task_id: 'b',
           attempt_number: 1,
-          due_at: sim.now + 500,
+          // The deadline (sim.now + 500 = 1,000,510) rounded up to a tenth of the timeout.
+          due_at: 1_000_550,
         },
       },
     ]);

@@ -74,6 +74,25 @@ describe('a deadline timer', () => {
   });
 });
 
+describe('deadline timers of attempts dispatched by different decisions', () => {
+  it('are one timer when their deadlines fall due together (rounded up to a tenth of the timeout, at most 1 s)', () => {
+    const sim = new Simulation();
+    sim.now = 1_000_100;
+    sim.execute(onePhase([task('a'), task('b')], { execution_mode: 'sequential' }));
+    const first = sim.timerOf('deadline', 'a');
+    expect(first.due_at).toBe(1_061_000); // deadline 1,060,100
+    sim.now += 5;
+    sim.succeed('a');
+    // b's deadline is 1,060,105: the same due time, so the same message id, one stored timer.
+    expect(
+      sim.timers.filter((timer) => timer.kind === 'deadline' && timer.due_at === 1_061_000),
+    ).toHaveLength(2);
+    sim.now = 1_061_000;
+    const decision = sim.fire(first);
+    expect(decision.events[0]).toMatchObject({ type: 'TaskTimedOut', task_id: 'b', duration_ms: 60_000 });
+  });
+});
+
 describe('a timed-out attempt', () => {
   it('is retried while retries remain', () => {
     const sim = dispatched({ retries: 1, backoff: { initial_ms: 10, multiplier: 2, max_ms: 100 } });

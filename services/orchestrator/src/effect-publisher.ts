@@ -1,8 +1,10 @@
 import type { JetStreamClient } from '@nats-io/jetstream';
 import type { NatsConnection } from '@nats-io/transport-node';
 import { encode, publishJson } from '@orchestra/bus';
-import { MessageIds, Subjects } from '@orchestra/contracts';
+import { MessageIds, Subjects, type Timer } from '@orchestra/contracts';
 import type { Effect } from '@orchestra/execution';
+
+const MAX_REMEMBERED_DEADLINES = 20_000;
 
 /**
  * Publishes the effects of appended events. Dispatches and timers carry message ids derived from
@@ -13,6 +15,13 @@ export class EffectPublisher {
     private readonly nc: NatsConnection,
     private readonly js: JetStreamClient,
   ) {}
+
+  /**
+   * Deadline timers this process has stored, by message id: the attempts of an execution whose
+   * deadlines fall due together share one, and publishing it again on every step would only be
+   * deduplicated by the server. Forgetting one costs a duplicate publish, nothing more.
+   */
+  private readonly deadlines = new Map<string, Promise<unknown>>();
 
   async publish(effects: readonly Effect[]): Promise<void> {
     await Promise.all(effects.map((effect) => this.publishOne(effect)));
@@ -29,10 +38,13 @@ export class EffectPublisher {
       }
       case 'timer': {
         const { timer } = effect;
-        const id = timer.kind === 'deadline' ? MessageIds.deadline : MessageIds.retry;
-        await publishJson(this.js, Subjects.timers(timer.execution_id), timer, {
-          msgID: id(timer.execution_id, timer.task_id, timer.attempt_number),
-        });
+        if (timer.kind === 'retry') {
+          await publishJson(this.js, Subjects.timers(timer.execution_id), timer, {
+            msgID: MessageIds.retry(timer.execution_id, timer.task_id, timer.attempt_number),
+          });
+          return;
+        }
+        await this.publishDeadline(timer);
         return;
       }
       case 'cancel-notice':
@@ -45,6 +57,27 @@ export class EffectPublisher {
         const _exhaustive: never = effect;
         return _exhaustive;
       }
+    }
+  }
+
+  private async publishDeadline(timer: Timer): Promise<void> {
+    const msgID = MessageIds.deadline(timer.execution_id, timer.due_at);
+    const stored = this.deadlines.get(msgID);
+    if (stored) {
+      await stored;
+      return;
+    }
+    const publishing = publishJson(this.js, Subjects.timers(timer.execution_id), timer, { msgID });
+    this.deadlines.set(msgID, publishing);
+    if (this.deadlines.size > MAX_REMEMBERED_DEADLINES) {
+      const oldest = this.deadlines.keys().next().value;
+      if (oldest !== undefined) this.deadlines.delete(oldest);
+    }
+    try {
+      await publishing;
+    } catch (error) {
+      this.deadlines.delete(msgID);
+      throw error;
     }
   }
 }
