@@ -123,7 +123,6 @@ export async function replay(count: number, samplePerExecution: number, timeoutM
     await Promise.all(pending);
     const writeMs = performance.now() - t0;
 
-
     t0 = performance.now();
     const raw: Uint8Array[] = [];
     const consumer = await js.consumers.get(Streams.events, { deliver_policy: DeliverPolicy.All });
