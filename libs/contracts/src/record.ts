@@ -1,4 +1,7 @@
 import { z } from 'zod';
+
+// Compiled (z.compile): valid messages take generated code, several times faster than the runtime
+// parser; anything else falls back to it, so error messages are the runtime's.
 import { ExecutionEvent } from './events.js';
 
 /**
@@ -7,5 +10,5 @@ import { ExecutionEvent } from './events.js';
  * costs one round trip, and a reader never sees half a decision unless the decision was larger
  * than one message (then it is split into several records, appended in order).
  */
-export const EventRecord = z.array(ExecutionEvent).min(1, 'a record holds at least one event');
+export const EventRecord = z.compile(z.array(ExecutionEvent).min(1, 'a record holds at least one event'));
 export type EventRecord = z.infer<typeof EventRecord>;

@@ -5,6 +5,7 @@ import {
   context,
   DiagLogLevel,
   diag,
+  INVALID_SPAN_CONTEXT,
   isSpanContextValid,
   propagation,
   ROOT_CONTEXT,
@@ -38,6 +39,10 @@ const getter: TextMapGetter<MsgHdrs> = {
 const setter: TextMapSetter<MsgHdrs> = { set: (carrier, key, value) => carrier.set(key, value) };
 
 let contextManagerRegistered = false;
+/** Whether startTracing installed an exporting tracer provider in this process. */
+let recording = false;
+/** The span handed to a message's handler when there is nothing to record or pass on. */
+const NOT_RECORDED = trace.wrapSpanContext(INVALID_SPAN_CONTEXT);
 
 /** Context follows async calls (AsyncLocalStorage), unless the application registered its own manager. */
 function ensureContextManager(): void {
@@ -88,6 +93,11 @@ export async function withMessageSpan<T>(
   options: MessageSpanOptions,
   fn: (span: Span) => Promise<T>,
 ): Promise<T> {
+  if (!recording && !options.headers?.has('traceparent')) {
+    // Nothing to record and no trace to carry on: no span, no context switch (a few percent of
+    // every service's CPU per message otherwise).
+    return fn(NOT_RECORDED);
+  }
   ensureContextManager();
   const parent = extractTraceContext(options.headers);
   const span = trace
@@ -211,6 +221,7 @@ export function startTracing(options: { serviceName: string; env: Env; logger: L
     ],
   });
   trace.setGlobalTracerProvider(provider);
+  recording = true;
   options.logger.info(
     { url: settings.url, protocol: settings.protocol, service: options.serviceName },
     'tracing: exporting spans over OTLP',
@@ -218,6 +229,7 @@ export function startTracing(options: { serviceName: string; env: Env; logger: L
   return {
     enabled: true,
     async shutdown() {
+      recording = false;
       await provider.shutdown().catch(() => undefined);
       trace.disable();
     },
