@@ -45,6 +45,9 @@ function timerVerifier(now: () => number): MessageVerifier<Timer> {
   };
 }
 
+/** Outcomes handled at once per unit of `concurrency`. */
+const OUTCOMES_PER_SLOT = 8;
+
 /** The outbox handler's pattern: every stored event, through the `orchestrator-effects` consumer. */
 export const EFFECTS_PATTERN = Subjects.allEvents;
 /** Redeliveries allowed for an input that fails for a reason other than its content (an outage). */
@@ -78,7 +81,9 @@ export function orchestratorBindings(tuning: OrchestratorTuning): Record<string,
       stream: Streams.outcomes,
       schema: TaskOutcome,
       verify: onSubjectOf<TaskOutcome>('execution_id', (outcome) => Subjects.outcomes(outcome.execution_id)),
-      concurrency: tuning.concurrency,
+      // Outcomes of one execution that wait together are decided together (one record): taking
+      // many at once makes a wide phase's batches large. A waiting outcome costs no CPU.
+      concurrency: tuning.concurrency * OUTCOMES_PER_SLOT,
       consumer: {
         durable_name: 'orchestrator-outcomes',
         filter_subject: Subjects.allOutcomes,
