@@ -12,7 +12,7 @@ import {
   startHealthServer,
   startTracing,
 } from '@orchestra/observability';
-import { startOrchestrator } from '@orchestra/orchestrator';
+import { orchestratorSettings, startOrchestrator } from '@orchestra/orchestrator';
 import { startResults } from '@orchestra/results';
 import { STATE_DIR, URL_FILE } from './nats-location.js';
 
@@ -27,7 +27,8 @@ export interface StackOptions {
   cwd?: string;
   /**
    * NATS_* credentials and TLS (see natsConfigFromEnv), ORCHESTRA_PROVISION and
-   * ORCHESTRA_STREAM_REPLICAS (see provisionSettings). Default `process.env`.
+   * ORCHESTRA_STREAM_REPLICAS (see provisionSettings), ORCHESTRATOR_ACK_WAIT_MS (see
+   * orchestratorSettings). Default `process.env`.
    */
   env?: Env;
 }
@@ -72,6 +73,7 @@ export async function startStack(options: StackOptions): Promise<Stack> {
   const cwd = options.cwd ?? process.cwd();
   const env = options.env ?? process.env;
   const settings = provisionSettings(env);
+  const orchestrator = options.services.includes('orchestrator') ? orchestratorSettings(env) : {};
   const healthSettings = healthServerSettings(env);
   const tracing = startTracing({ serviceName: serviceName(options.services), env, logger: options.logger });
   let health: HealthServer | undefined;
@@ -104,7 +106,8 @@ export async function startStack(options: StackOptions): Promise<Stack> {
       const start = { orchestrator: startOrchestrator, dispatcher: startDispatcher, results: startResults }[
         name
       ];
-      running.push(await start({ connection, logger: options.logger, provision: false }));
+      const extra = name === 'orchestrator' ? orchestrator : {};
+      running.push(await start({ connection, logger: options.logger, provision: false, ...extra }));
     }
   } catch (error) {
     await stop();

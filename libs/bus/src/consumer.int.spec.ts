@@ -33,13 +33,13 @@ const Job = z.strictObject({ n: z.number().int() });
 type Job = z.infer<typeof Job>;
 
 /** A durable consumer on its own plugin subject of the tasks work queue; ack_wait 1 s. */
-async function setup(plugin: string): Promise<{ subject: string; durable: string }> {
+async function setup(plugin: string, ackWaitMs = 1000): Promise<{ subject: string; durable: string }> {
   const durable = `test-${plugin}`;
   const subject = Subjects.tasks(plugin);
   await ensureConsumer(jsm, Streams.tasks, {
     durable_name: durable,
     filter_subject: subject,
-    ack_wait: nanos(1000),
+    ack_wait: nanos(ackWaitMs),
   });
   return { subject, durable };
 }
@@ -47,7 +47,7 @@ async function setup(plugin: string): Promise<{ subject: string; durable: string
 function start(
   durable: string,
   handler: (job: Job, ctx: MessageContext) => Promise<HandlerResult> | HandlerResult,
-  extra: { maxDeliver?: number; concurrency?: number } = {},
+  extra: { maxDeliver?: number; concurrency?: number; js?: JetStreamClient } = {},
 ): RunningConsumer {
   const consumer = runConsumer({
     js,
@@ -249,5 +249,148 @@ describe('runConsumer with all slots busy', () => {
       { n: 1, deliveryCount: 1 },
       { n: 2, deliveryCount: 1 },
     ]);
+  });
+});
+
+/** A handler that takes `ms`, calling working() as often as its context says, like the services do. */
+async function slowJob(ctx: MessageContext, ms: number): Promise<HandlerResult> {
+  const keepAlive = setInterval(() => ctx.working(), ctx.keepAliveMs);
+  try {
+    await new Promise((resolve) => setTimeout(resolve, ms));
+  } finally {
+    clearInterval(keepAlive);
+  }
+  return { ack: true };
+}
+
+describe('runConsumer and the ack wait', () => {
+  it('tells handlers to keep their message alive at a third of the ack wait', async () => {
+    const { subject, durable } = await setup('keep-alive-interval', 1500);
+    const seen: number[] = [];
+    start(durable, (_job, ctx) => {
+      seen.push(ctx.keepAliveMs);
+      return { ack: true };
+    });
+    await publishJson(js, subject, { n: 1 });
+    await waitFor(() => seen.length === 1, { what: 'the message' });
+    expect(seen).toEqual([500]);
+  });
+
+  it('keeps every message it holds alive: a backlog is handled once each while slots stay busy past the ack wait', async () => {
+    const { subject, durable } = await setup('backlog');
+    const deliveries: Array<{ n: number; deliveryCount: number }> = [];
+    let peakHeld = 0;
+    // 4 slots of handlers 1.2 times the 1 s ack wait, 16 messages: most wait several ack waits
+    // for a slot, some in the batch already fetched and some still on the server.
+    start(
+      durable,
+      (job, ctx) => {
+        deliveries.push({ n: job.n, deliveryCount: ctx.deliveryCount });
+        return slowJob(ctx, 1200);
+      },
+      { concurrency: 4 },
+    );
+    for (let n = 1; n <= 16; n++) await publishJson(js, subject, { n });
+    await waitFor(
+      async () => {
+        const info = await jsm.consumers.info(Streams.tasks, durable);
+        peakHeld = Math.max(peakHeld, info.num_ack_pending);
+        return info.num_pending === 0 && info.num_ack_pending === 0;
+      },
+      { timeoutMs: 30_000, intervalMs: 100, what: 'the backlog to be handled' },
+    );
+    expect(deliveries.map((d) => d.deliveryCount)).toEqual(Array(16).fill(1));
+    expect(deliveries.map((d) => d.n).sort((a, b) => a - b)).toEqual(
+      Array.from({ length: 16 }, (_, i) => i + 1),
+    );
+    expect((await jsm.consumers.info(Streams.tasks, durable)).num_redelivered).toBe(0);
+    // It asks only for what it has room for (the slots, plus a batch waiting), not the backlog.
+    expect(peakHeld).toBeLessThan(16);
+  });
+
+  it('stop() gives the messages not started back at once, long before their ack wait', async () => {
+    const { subject, durable } = await setup('give-back', 30_000);
+    const release: Array<() => void> = [];
+    const first: number[] = [];
+    const a = start(
+      durable,
+      async (job) => {
+        first.push(job.n);
+        await new Promise<void>((resolve) => release.push(resolve));
+        return { ack: true };
+      },
+      { concurrency: 1 },
+    );
+    try {
+      for (let n = 1; n <= 4; n++) await publishJson(js, subject, { n });
+      await waitFor(
+        async () =>
+          first.length === 1 && (await jsm.consumers.info(Streams.tasks, durable)).num_ack_pending === 4,
+        { what: 'one message running and three waiting' },
+      );
+      // Another replica, pulling already (a rolling update). Were none waiting, nats-server 2.9
+      // would hand a redelivery to the stopped replica's pull request, which nobody hears.
+      const second: Array<{ n: number; deliveryCount: number }> = [];
+      start(durable, (job, ctx) => {
+        second.push({ n: job.n, deliveryCount: ctx.deliveryCount });
+        return { ack: true };
+      });
+      await new Promise((resolve) => setTimeout(resolve, 200));
+      const stopped = a.stop();
+      await waitFor(() => second.length === 3, { what: 'the three waiting messages elsewhere' });
+      expect(second.map((d) => d.n).sort()).toEqual([2, 3, 4]);
+      expect(second.every((d) => d.deliveryCount === 2)).toBe(true);
+      release[0]?.();
+      await stopped;
+      expect(first).toEqual([1]);
+      await settled(durable);
+    } finally {
+      for (const r of release) r();
+    }
+  });
+
+  it('messages held by a process that dies come back after the ack wait', async () => {
+    const { subject, durable } = await setup('dies', 1000);
+    const doomed = await connectNats({ servers: [server().url], name: 'doomed', env: {} });
+    const held: number[] = [];
+    let release = () => {};
+    const hung = new Promise<void>((resolve) => {
+      release = resolve;
+    });
+    const dead = start(
+      durable,
+      async (job) => {
+        held.push(job.n);
+        await hung; // until the process "dies"
+        return { ack: true };
+      },
+      { concurrency: 1, js: jetstream(doomed) },
+    );
+    try {
+      for (let n = 1; n <= 3; n++) await publishJson(js, subject, { n });
+      await waitFor(
+        async () =>
+          held.length === 1 && (await jsm.consumers.info(Streams.tasks, durable)).num_ack_pending === 3,
+        { what: 'the doomed consumer to hold all three' },
+      );
+      // A closed connection sends nothing more: no ack, no nak, no working(), as after kill -9.
+      await doomed.close();
+      const diedAt = Date.now();
+      const after: Array<{ n: number; deliveryCount: number; at: number }> = [];
+      start(durable, (job, ctx) => {
+        after.push({ n: job.n, deliveryCount: ctx.deliveryCount, at: Date.now() - diedAt });
+        return { ack: true };
+      });
+      await waitFor(() => after.length === 3, { what: 'the three messages again' });
+      expect(after.map((d) => d.n).sort()).toEqual([1, 2, 3]);
+      expect(after.every((d) => d.deliveryCount === 2)).toBe(true);
+      // After the 1 s ack wait, not long after.
+      expect(Math.max(...after.map((d) => d.at))).toBeLessThan(1000 + 3000);
+      await settled(durable);
+    } finally {
+      release();
+      await doomed.close();
+      await dead.done;
+    }
   });
 });

@@ -6,6 +6,7 @@ import { deadLetterSourceOf } from './dead-letters.js';
 import {
   defaultNakDelay,
   handleMessage,
+  keepAliveInterval,
   type MessageDeps,
   type MessageHandler,
   type MessageVerifier,
@@ -37,24 +38,42 @@ export interface RunConsumerOptions<T> {
 }
 
 export interface RunningConsumer {
-  /** Stops pulling, gives back buffered messages, waits for the running handlers. */
+  /** Stops pulling, gives back the messages not started, waits for the running handlers. */
   stop(): Promise<void>;
   /** Resolves when the loop has ended (after stop(), or when the connection is closed). */
   readonly done: Promise<void>;
 }
 
+/** How long one pull request waits at the server for messages before it is renewed. */
+const PULL_EXPIRES_MS = 30_000;
+/** Messages fetched ahead of the free slots, at least (a concurrency of 1 still gets a batch). */
+const MIN_PREFETCH = 8;
+const EMPTY_PULL_PAUSE_MS = 100;
+
 /**
- * Pull-consumes a durable consumer until stopped. The consume iterator is re-created whenever it
- * ends or fails (a nats-server restart, a missing consumer), with a capped backoff.
+ * Pull-consumes a durable consumer until stopped. It asks the server only for as many messages
+ * as it has room for (the running handlers, plus as many again waiting for a slot), so that it
+ * sees every message delivered to it: the ones waiting are kept alive with working() at a third
+ * of the ack wait, and none is redelivered elsewhere (and run twice) while this process holds it.
+ * If the process dies, they come back after the ack wait. The pulls are re-created whenever they
+ * fail (a nats-server restart, a missing consumer), with a capped backoff.
  */
 export function runConsumer<T>(options: RunConsumerOptions<T>): RunningConsumer {
   const logger = options.logger ?? noopLogger;
   const concurrency = Math.max(1, Math.floor(options.concurrency ?? 1));
+  const prefetch = Math.max(concurrency, MIN_PREFETCH);
+  const capacity = concurrency + prefetch;
   const log = { stream: options.stream, durable: options.durable };
   const inflight = new Set<Promise<void>>();
+  /** Delivered to this process and not started yet, oldest first. */
+  const waiting: JsMsg[] = [];
   let stopping = false;
   let messages: ConsumerMessages | undefined;
   let wake: (() => void) | undefined;
+  let roomFreed: (() => void) | undefined;
+  let keepAlive: ReturnType<typeof setInterval> | undefined;
+  /** Failed attempts to pull in a row: the backoff before the next one. */
+  let failures = 0;
 
   const deps: MessageDeps<T> = {
     js: options.js,
@@ -67,6 +86,7 @@ export function runConsumer<T>(options: RunConsumerOptions<T>): RunningConsumer 
     nakDelay: options.nakDelay ?? defaultNakDelay,
     now: options.now ?? Date.now,
     logger,
+    keepAliveMs: keepAliveInterval(undefined),
   };
   if (options.deadLetters === undefined && deps.deadLetters === undefined) {
     logger.warn(log, 'no dead-letter subject for this stream: rejected messages are only terminated');
@@ -81,31 +101,54 @@ export function runConsumer<T>(options: RunConsumerOptions<T>): RunningConsumer 
       };
     });
 
-  /** A third of the consumer's ack wait, read when consuming starts. */
-  let waitingHeartbeatMs = 10_000;
-  const dispatch = async (msg: JsMsg) => {
-    if (inflight.size >= concurrency) {
-      // A message waiting for a free slot is already delivered: keep it from being redelivered
-      // to another worker (and run twice) while the slots are busy with long handlers.
-      const keepAlive = setInterval(() => msg.working(), waitingHeartbeatMs);
-      try {
-        while (inflight.size >= concurrency) await Promise.race(inflight);
-      } finally {
-        clearInterval(keepAlive);
-      }
+  const settle = (what: string, msg: JsMsg, action: () => void) => {
+    try {
+      action();
+    } catch (err) {
+      // The connection is closed: the server redelivers after the ack wait.
+      logger.warn({ ...log, seq: msg.seq, ...errorFields(err) }, `could not ${what} the message`);
     }
-    if (stopping) {
-      msg.nak(); // received but not started: give it back for immediate redelivery
-      return;
-    }
-    const task = handleMessage(msg, deps)
-      .catch((err: unknown) => {
-        // Only ack/nak/term can throw here (connection closed): the server redelivers after ack_wait.
-        logger.error({ ...log, seq: msg.seq, ...errorFields(err) }, 'could not settle the message');
-      })
-      .finally(() => inflight.delete(task));
-    inflight.add(task);
   };
+
+  /** Received but not started: back to the server for immediate redelivery (to another replica). */
+  const giveBack = () => {
+    for (const msg of waiting.splice(0)) settle('give back', msg, () => msg.nak());
+  };
+
+  const keepWaitingAlive = () => {
+    for (const msg of waiting) settle('keep alive', msg, () => msg.working());
+  };
+
+  /** Starts waiting messages while there are free slots. */
+  const pump = () => {
+    if (stopping) giveBack();
+    while (inflight.size < concurrency && waiting.length > 0) {
+      const msg = waiting.shift() as JsMsg;
+      const task = handleMessage(msg, deps)
+        .catch((err: unknown) => {
+          // Only ack/nak/term can throw here (connection closed): the server redelivers after ack_wait.
+          logger.error({ ...log, seq: msg.seq, ...errorFields(err) }, 'could not settle the message');
+        })
+        .finally(() => {
+          inflight.delete(task);
+          pump();
+        });
+      inflight.add(task);
+    }
+    roomFreed?.();
+  };
+
+  /** Resolves once `wanted` more messages fit (or when stopping). */
+  const room = (wanted: number) =>
+    new Promise<void>((resolve) => {
+      const check = () => {
+        if (!stopping && capacity - inflight.size - waiting.length < wanted) return;
+        roomFreed = undefined;
+        resolve();
+      };
+      roomFreed = check;
+      check();
+    });
 
   const consumeOnce = async () => {
     const consumer = await options.js.consumers.get(options.stream, options.durable);
@@ -114,22 +157,41 @@ export function runConsumer<T>(options: RunConsumerOptions<T>): RunningConsumer 
       const max = config.max_deliver;
       deps.maxDeliver = max !== undefined && max > 0 ? max : Number.POSITIVE_INFINITY;
     }
-    waitingHeartbeatMs = Math.max(50, Math.floor((config.ack_wait ?? 30_000_000_000) / 1_000_000 / 3));
-    const current = await consumer.consume({ max_messages: concurrency });
-    messages = current;
-    if (stopping) return;
-    void watchStatus(current, logger, log);
+    deps.keepAliveMs = keepAliveInterval(config.ack_wait);
+    clearInterval(keepAlive);
+    keepAlive = setInterval(keepWaitingAlive, deps.keepAliveMs);
+    keepAlive.unref();
     logger.debug(log, 'consuming');
-    for await (const msg of current) await dispatch(msg);
+    while (!stopping) {
+      // Pull in batches of at least half the prefetch, so that busy slots do not mean one
+      // request per message; the messages already held keep the slots busy meanwhile.
+      await room(Math.ceil(prefetch / 2));
+      if (stopping) return;
+      const wanted = capacity - inflight.size - waiting.length;
+      const batch = await consumer.fetch({ max_messages: wanted, expires: PULL_EXPIRES_MS });
+      messages = batch;
+      if (stopping) return;
+      const started = Date.now();
+      let received = 0;
+      for await (const msg of batch) {
+        received++;
+        failures = 0;
+        if (stopping) {
+          settle('give back', msg, () => msg.nak());
+          continue;
+        }
+        waiting.push(msg);
+        pump();
+      }
+      // A pull that the server ended at once with nothing (not its expiry): do not spin.
+      if (received === 0 && Date.now() - started < PULL_EXPIRES_MS / 2) await pause(EMPTY_PULL_PAUSE_MS);
+    }
   };
 
   const loop = async () => {
-    let failures = 0;
     while (!stopping) {
       try {
         await consumeOnce();
-        failures = 0;
-        if (!stopping) logger.warn(log, 'consume ended, re-creating it');
       } catch (err) {
         if (stopping) break;
         if (err instanceof errors.ClosedConnectionError || err instanceof errors.DrainingConnectionError) {
@@ -144,7 +206,10 @@ export function runConsumer<T>(options: RunConsumerOptions<T>): RunningConsumer 
       }
       if (!stopping) await pause(Math.min(5000, 100 * 2 ** Math.min(failures, 6)));
     }
+    stopping = true;
+    giveBack();
     await Promise.allSettled([...inflight]);
+    clearInterval(keepAlive);
   };
 
   const done = loop();
@@ -153,29 +218,10 @@ export function runConsumer<T>(options: RunConsumerOptions<T>): RunningConsumer 
     async stop() {
       stopping = true;
       messages?.stop();
+      giveBack();
       wake?.();
+      roomFreed?.();
       await done;
     },
   };
-}
-
-async function watchStatus(messages: ConsumerMessages, logger: BusLogger, log: object): Promise<void> {
-  try {
-    for await (const s of messages.status()) {
-      switch (s.type) {
-        case 'heartbeats_missed':
-        case 'consumer_not_found':
-        case 'stream_not_found':
-        case 'consumer_deleted':
-        case 'no_responders':
-        case 'exceeded_limits':
-          logger.warn({ ...log, status: s }, `consumer status: ${s.type}`);
-          break;
-        default:
-          break;
-      }
-    }
-  } catch {
-    // the status iterator ends with the messages iterator
-  }
 }

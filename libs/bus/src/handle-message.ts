@@ -33,6 +33,8 @@ export interface MessageContext {
   headers: MsgHdrs | undefined;
   /** Resets the ack wait timer: call it from long handlers. */
   working(): void;
+  /** How often a long handler should call working(): a third of the consumer's ack wait. */
+  keepAliveMs: number;
 }
 
 export type MessageHandler<T> = (value: T, ctx: MessageContext) => Promise<HandlerResult> | HandlerResult;
@@ -54,6 +56,19 @@ export interface MessageDeps<T> {
   nakDelay: (deliveryCount: number) => number;
   now: () => number;
   logger: BusLogger;
+  /** See MessageContext.keepAliveMs. Default: from the server's default ack wait (30 s). */
+  keepAliveMs?: number;
+}
+
+/** The server's default ack wait, for a consumer whose config does not say. */
+const DEFAULT_ACK_WAIT_NS = 30_000_000_000;
+
+/**
+ * How often to call working() on a message held longer than its ack wait: a third of it, so that
+ * a late timer or a busy event loop still has two thirds of the ack wait to spare.
+ */
+export function keepAliveInterval(ackWaitNs: number | undefined): number {
+  return Math.max(50, Math.floor((ackWaitNs ?? DEFAULT_ACK_WAIT_NS) / 1_000_000 / 3));
 }
 
 /** Exponential: 500 ms, 1 s, 2 s, ... capped at 30 s. */
@@ -77,7 +92,7 @@ export async function handleMessage<T>(msg: JsMsg, deps: MessageDeps<T>): Promis
   }
   let result: HandlerResult;
   try {
-    result = await deps.handler(parsed.value, context(msg));
+    result = await deps.handler(parsed.value, context(msg, deps.keepAliveMs ?? keepAliveInterval(undefined)));
   } catch (err) {
     if (err instanceof ValidationError) {
       await reject(msg, deps, err.message, err.issues);
@@ -153,7 +168,7 @@ function verify<T>(deps: MessageDeps<T>, value: T, subject: string): Issue | und
   }
 }
 
-function context(msg: JsMsg): MessageContext {
+function context(msg: JsMsg, keepAliveMs: number): MessageContext {
   return {
     stream: msg.info.stream,
     subject: msg.subject,
@@ -162,6 +177,7 @@ function context(msg: JsMsg): MessageContext {
     redelivered: msg.redelivered,
     headers: msg.headers,
     working: () => msg.working(),
+    keepAliveMs,
   };
 }
 

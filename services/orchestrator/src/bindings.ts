@@ -1,4 +1,5 @@
 import { DeliverPolicy } from '@nats-io/jetstream';
+import { nanos } from '@nats-io/transport-node';
 import { type ConsumerBinding, type MessageVerifier, misplacedEvent, onSubjectOf } from '@orchestra/bus';
 import {
   CancelExecution,
@@ -11,14 +12,21 @@ import {
   Timer,
 } from '@orchestra/contracts';
 
-const SECOND_NS = 1_000_000_000;
-/** How long a delivered input may stay unacknowledged before it is redelivered (a crash, mostly). */
-export const ORCHESTRATOR_ACK_WAIT_MS = 10_000;
-const ACK_WAIT_NS = (ORCHESTRATOR_ACK_WAIT_MS / 1000) * SECOND_NS;
+/**
+ * How long a delivered input may stay unacknowledged before the server redelivers it: after a
+ * crash, how long the messages the dead process held (those it was handling, and as many again
+ * waiting for a slot) wait before a replica or the restarted process gets them. Inputs waiting or
+ * being handled are kept alive meanwhile (working() at a third of it), so a short one costs
+ * heartbeats, and a process whose event loop stalls for two thirds of it looks dead.
+ * ORCHESTRATOR_ACK_WAIT_MS overrides it (see orchestratorSettings).
+ */
+export const ORCHESTRATOR_ACK_WAIT_MS = 3_000;
 
 export interface OrchestratorTuning {
   /** Outcomes and timers handled at once (inputs of one execution are still taken one by one). */
   concurrency: number;
+  /** The consumers' ack wait. Default ORCHESTRATOR_ACK_WAIT_MS. */
+  ackWaitMs?: number;
   /** The orchestrator's clock: timers further ahead than any it sets are refused. */
   now?: () => number;
 }
@@ -55,6 +63,7 @@ const MAX_DELIVER = 200;
 
 /** The durable consumers the orchestrator's replicas share. */
 export function orchestratorBindings(tuning: OrchestratorTuning): Record<string, ConsumerBinding> {
+  const ackWait = nanos(tuning.ackWaitMs ?? ORCHESTRATOR_ACK_WAIT_MS);
   return {
     [Subjects.executeCommand]: {
       stream: Streams.commands,
@@ -63,7 +72,7 @@ export function orchestratorBindings(tuning: OrchestratorTuning): Record<string,
       consumer: {
         durable_name: 'orchestrator-execute',
         filter_subject: Subjects.executeCommand,
-        ack_wait: ACK_WAIT_NS,
+        ack_wait: ackWait,
         max_deliver: MAX_DELIVER,
       },
     },
@@ -73,7 +82,7 @@ export function orchestratorBindings(tuning: OrchestratorTuning): Record<string,
       consumer: {
         durable_name: 'orchestrator-cancel',
         filter_subject: Subjects.cancelCommand,
-        ack_wait: ACK_WAIT_NS,
+        ack_wait: ackWait,
         max_deliver: MAX_DELIVER,
       },
     },
@@ -87,7 +96,7 @@ export function orchestratorBindings(tuning: OrchestratorTuning): Record<string,
       consumer: {
         durable_name: 'orchestrator-outcomes',
         filter_subject: Subjects.allOutcomes,
-        ack_wait: ACK_WAIT_NS,
+        ack_wait: ackWait,
         max_deliver: MAX_DELIVER,
         max_ack_pending: 20_000,
       },
@@ -100,7 +109,7 @@ export function orchestratorBindings(tuning: OrchestratorTuning): Record<string,
       consumer: {
         durable_name: 'orchestrator-timers',
         filter_subject: Subjects.allTimers,
-        ack_wait: ACK_WAIT_NS,
+        ack_wait: ackWait,
         // Timers that are not due yet are nak'ed with a delay, which counts as a delivery.
         max_deliver: -1,
         // Timers wait (nak'ed) until due and hold a pending slot meanwhile: no cap.
@@ -118,7 +127,7 @@ export function orchestratorBindings(tuning: OrchestratorTuning): Record<string,
         filter_subject: Subjects.allEvents,
         // Events stored before the first orchestrator started have no effects owed.
         deliver_policy: DeliverPolicy.New,
-        ack_wait: ACK_WAIT_NS,
+        ack_wait: ackWait,
         max_deliver: MAX_DELIVER,
         max_ack_pending: 20_000,
       },

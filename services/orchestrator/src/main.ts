@@ -11,7 +11,7 @@ import {
   systemClock,
 } from '@orchestra/bus';
 import 'reflect-metadata';
-import { orchestratorBindings } from './bindings.js';
+import { ORCHESTRATOR_ACK_WAIT_MS, orchestratorBindings } from './bindings.js';
 import { OrchestratorModule } from './orchestrator.module.js';
 
 export interface OrchestratorOptions {
@@ -19,7 +19,25 @@ export interface OrchestratorOptions {
   logger: BusLogger;
   clock?: Clock;
   concurrency?: number;
+  /** Ack wait of the orchestrator's consumers: how long a crashed replica's inputs wait. Default 3 s. */
+  ackWaitMs?: number;
   provision?: boolean;
+}
+
+/** The keep-alives run at a third of the ack wait: below a second they would crowd the bus. */
+const MIN_ACK_WAIT_MS = 1_000;
+const MAX_ACK_WAIT_MS = 300_000;
+
+/** `ORCHESTRATOR_ACK_WAIT_MS` (default 3000): the ack wait of the orchestrator's consumers. */
+export function orchestratorSettings(env: Readonly<Record<string, string | undefined>>) {
+  const text = env.ORCHESTRATOR_ACK_WAIT_MS?.trim() ?? '';
+  const ackWaitMs = text === '' ? ORCHESTRATOR_ACK_WAIT_MS : Number(text);
+  if (!Number.isInteger(ackWaitMs) || ackWaitMs < MIN_ACK_WAIT_MS || ackWaitMs > MAX_ACK_WAIT_MS) {
+    throw new Error(
+      `ORCHESTRATOR_ACK_WAIT_MS must be an integer from ${MIN_ACK_WAIT_MS} to ${MAX_ACK_WAIT_MS} (ms), got ${env.ORCHESTRATOR_ACK_WAIT_MS}`,
+    );
+  }
+  return { ackWaitMs };
 }
 
 /** Starts one orchestrator replica on an open NATS connection. */
@@ -29,6 +47,7 @@ export async function startOrchestrator(options: OrchestratorOptions): Promise<R
     connection: options.connection,
     bindings: orchestratorBindings({
       concurrency: options.concurrency ?? 32,
+      ...(options.ackWaitMs === undefined ? {} : { ackWaitMs: options.ackWaitMs }),
       now: () => (options.clock ?? systemClock).now(),
     }),
     queue: 'orchestra-orchestrator',

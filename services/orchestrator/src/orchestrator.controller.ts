@@ -19,7 +19,6 @@ import { Orchestrator } from './orchestrator.js';
 
 /** A cancel may overtake its own ExecutePlan (separate consumers): wait for it this many deliveries. */
 const CANCEL_WAITS_FOR_EXECUTE = 10;
-const KEEP_ALIVE_MS = 3_000;
 
 /** Thin adapters: bus message -> decider input -> CQRS command. The decisions live in libs/execution. */
 @Controller()
@@ -71,7 +70,7 @@ export class OrchestratorController {
   /** The outbox: every stored record, in order, to publish the dispatches and timers it asks for. */
   @EventPattern<string>(EFFECTS_PATTERN)
   async effects(@Payload() record: EventRecord, @Ctx() ctx: JetStreamContext): Promise<HandlerResult> {
-    await this.orchestrator.publishEffectsOf(record, ctx.message.seq);
+    await keptAlive(ctx, () => this.orchestrator.publishEffectsOf(record, ctx.message.seq));
     // Every stored event passes here once (one replica's consumer): the place to count them.
     const now = this.clock.now();
     for (const event of record) this.metrics.eventStored(event, now);
@@ -94,12 +93,20 @@ export class OrchestratorController {
   }
 
   /** Sends the input through the command bus, keeping the message alive while it waits its turn. */
-  private async run(input: DecisionInput, ctx: JetStreamContext): Promise<Decision> {
-    const keepAlive = setInterval(() => ctx.message.working(), KEEP_ALIVE_MS);
-    try {
-      return await this.commands.execute(new HandleInput(input));
-    } finally {
-      clearInterval(keepAlive);
-    }
+  private run(input: DecisionInput, ctx: JetStreamContext): Promise<Decision> {
+    return keptAlive(ctx, () => this.commands.execute(new HandleInput(input)));
+  }
+}
+
+/**
+ * Runs `work`, telling the server the message is still being handled at the interval its
+ * consumer's ack wait asks for, so that it is redelivered only if this process dies.
+ */
+async function keptAlive<T>(ctx: JetStreamContext, work: () => Promise<T>): Promise<T> {
+  const keepAlive = setInterval(() => ctx.message.working(), ctx.message.keepAliveMs);
+  try {
+    return await work();
+  } finally {
+    clearInterval(keepAlive);
   }
 }
