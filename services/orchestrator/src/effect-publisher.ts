@@ -5,6 +5,7 @@ import { MessageIds, Subjects, type Timer } from '@orchestra/contracts';
 import type { Effect } from '@orchestra/execution';
 
 const MAX_REMEMBERED_DEADLINES = 20_000;
+const PUBLISHES_BETWEEN_YIELDS = 256;
 
 /**
  * Publishes the effects of appended events. Dispatches and timers carry message ids derived from
@@ -23,8 +24,21 @@ export class EffectPublisher {
    */
   private readonly deadlines = new Map<string, Promise<unknown>>();
 
+  /**
+   * Publishes all at once (pipelined), but gives the event loop back every few hundred publishes:
+   * a wide phase's thousands of dispatches would otherwise hold it for seconds, and with it the
+   * keep-alives of the messages this process holds.
+   */
   async publish(effects: readonly Effect[]): Promise<void> {
-    await Promise.all(effects.map((effect) => this.publishOne(effect)));
+    const failures: unknown[] = [];
+    const published: Promise<void>[] = [];
+    for (const [index, effect] of effects.entries()) {
+      if (index > 0 && index % PUBLISHES_BETWEEN_YIELDS === 0) await new Promise(setImmediate);
+      // Caught at once: a failure must not go unhandled while this loop yields.
+      published.push(this.publishOne(effect).catch((error: unknown) => void failures.push(error)));
+    }
+    await Promise.all(published);
+    if (failures.length > 0) throw failures[0];
   }
 
   private async publishOne(effect: Effect): Promise<void> {
