@@ -105,21 +105,9 @@ export class ResultsProjector {
     else this.foldInto(id, lane, message);
   }
 
+  /** A lane that reads the execution's log first (its later messages wait meanwhile). */
   private open(id: string, after?: Promise<void>): Lane {
-    const lane: Lane = {
-      state: undefined,
-      loadedSeq: 0,
-      seq: 0,
-      writtenSeq: 0,
-      revision: 0,
-      queued: [],
-      waiting: [],
-      writing: undefined,
-      conflicts: 0,
-      retired: false,
-    };
-    this.lanes.set(id, lane);
-    this.evict();
+    const lane = this.addLane(id, undefined);
     void this.load(id, lane, after);
     return lane;
   }
@@ -130,8 +118,12 @@ export class ResultsProjector {
    * another instance wrote first), creating the entry conflicts and the lane reads the log.
    */
   private openAtStart(id: string): Lane {
+    return this.addLane(id, draftOf(initialState()));
+  }
+
+  private addLane(id: string, state: ExecutionState | undefined): Lane {
     const lane: Lane = {
-      state: draftOf(initialState()),
+      state,
       loadedSeq: 0,
       seq: 0,
       writtenSeq: 0,
