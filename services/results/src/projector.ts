@@ -48,6 +48,10 @@ interface Lane {
 }
 
 const MAX_WRITE_CONFLICTS = 10;
+/** Writes that took at least this long (ms) are followed by a pause as long as they took... */
+const PACE_FROM_MS = 5;
+/** ...of at most this long (ms). */
+const MAX_PACE_MS = 200;
 
 /**
  * Folds the event stream into `execution_results`, one KV entry per execution.
@@ -213,7 +217,15 @@ export class ResultsProjector {
       for (const waiter of lane.waiting.splice(0)) waiter.reject(neverStarted(id, 'an event'));
       return;
     }
-    const writing = this.write(id, lane, state, lane.seq).then(() => {
+    const started = performance.now();
+    const writing = this.write(id, lane, state, lane.seq).then(async () => {
+      // A large value (a wide execution) costs milliseconds to project, encode and store: the
+      // next write waits as long as this one took, so that rewriting it takes at most about half
+      // of this process. The write of a finished execution does not wait.
+      const took = performance.now() - started;
+      if (took >= PACE_FROM_MS && lane.waiting.length > 0 && lane.state?.status === 'running') {
+        await new Promise((resolve) => setTimeout(resolve, Math.min(took, MAX_PACE_MS)));
+      }
       lane.writing = undefined;
       this.flush(id, lane);
     });
