@@ -98,8 +98,9 @@ export class Orchestrator {
   }
 
   /**
-   * A timer that the cached state already shows to be moot (its attempt ended, its retry was
-   * dispatched) can be dropped before it is due. Without a cached state nothing is known: keep it.
+   * A timer that the cached state already shows to be moot (its retry was dispatched, its
+   * execution ended: see timerIsMoot) can be dropped before it is due. Without a cached state
+   * nothing is known: keep it.
    */
   isTimerMoot(timer: Timer): boolean {
     const cached = this.store.cached(timer.execution_id);
