@@ -36,16 +36,16 @@ function countingPlugin(holdMs: number) {
   return { plugin, stats };
 }
 
-function command(i: number): DispatchTask {
+function command(i: number, plugin = 'counted', execution = 'conc-1'): DispatchTask {
   const now = Date.now();
   return {
     type: 'DispatchTask',
-    execution_id: 'conc-1',
+    execution_id: execution,
     plan_id: 'conc',
     phase_id: 'p',
     task_id: `t${i}`,
     attempt_number: 1,
-    plugin: 'counted',
+    plugin,
     description: '',
     entry_point: { type: 'function', value: 'run' },
     input_context: {},
@@ -82,4 +82,40 @@ describe('dispatcher concurrency', () => {
     expect(stats.runs).toBe(12);
     expect(stats.most).toBe(3);
   });
+});
+
+describe('dispatcher heartbeats', () => {
+  it('runs an attempt that takes longer than the ack wait (10 s) once: its heartbeat keeps it', async () => {
+    let runs = 0;
+    const slow: Plugin = {
+      name: 'slow',
+      async run() {
+        runs += 1;
+        await new Promise((resolve) => setTimeout(resolve, 12_000));
+        return { done: true };
+      },
+    };
+    const service = await startDispatcher({ connection: nc, logger: noopLogger, plugins: [slow] });
+    try {
+      const js = jetstream(nc);
+      await publishJson(js, Subjects.tasks('slow'), command(0, 'slow', 'slow-1'), {
+        msgID: MessageIds.dispatch('slow-1', 't0', 1),
+      });
+      const jsm = await jetstreamManager(nc);
+      await waitFor(
+        async () => {
+          const info = await jsm.streams.info(Streams.outcomes, {
+            subjects_filter: Subjects.outcomes('slow-1'),
+          });
+          return (info.state.subjects?.[Subjects.outcomes('slow-1')] ?? 0) > 0 ? true : undefined;
+        },
+        { what: 'the outcome', timeoutMs: 20_000 },
+      );
+      const consumer = await jsm.consumers.info(Streams.tasks, 'dispatch-slow');
+      expect(runs).toBe(1);
+      expect(consumer.num_redelivered).toBe(0);
+    } finally {
+      await service.stop();
+    }
+  }, 30_000);
 });

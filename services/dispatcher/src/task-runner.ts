@@ -22,7 +22,6 @@ import { orchestraMetrics } from '@orchestra/observability';
 import pLimit, { type LimitFunction } from 'p-limit';
 import type { Plugin } from './plugin.js';
 
-const HEARTBEAT_MS = 3_000;
 const MAX_TIMEOUT_MS = 2 ** 31 - 1;
 
 /**
@@ -91,7 +90,8 @@ export class TaskRunner {
       () => controller.abort(new Error('deadline reached')),
       Math.min(remaining, MAX_TIMEOUT_MS),
     );
-    const heartbeat = setInterval(() => ctx.working(), HEARTBEAT_MS);
+    // At a third of the consumer's ack wait (as the server reports it), so no heartbeat is late.
+    const heartbeat = setInterval(() => ctx.working(), ctx.keepAliveMs);
     this.track(task.execution_id, controller, true);
     const metrics = orchestraMetrics();
     metrics.tasksRunning.inc({ plugin: task.plugin });
