@@ -48,8 +48,8 @@ interface Lane {
 }
 
 const MAX_WRITE_CONFLICTS = 10;
-/** Writes that took at least this long (ms) are followed by a pause as long as they took... */
-const PACE_FROM_MS = 5;
+/** Writes of values at least this large are followed by a pause as long as they took... */
+const PACE_FROM_BYTES = 256 * 1024;
 /** ...of at most this long (ms). */
 const MAX_PACE_MS = 200;
 
@@ -218,12 +218,12 @@ export class ResultsProjector {
       return;
     }
     const started = performance.now();
-    const writing = this.write(id, lane, state, lane.seq).then(async () => {
+    const writing = this.write(id, lane, state, lane.seq).then(async (bytes) => {
       // A large value (a wide execution) costs milliseconds to project, encode and store: the
       // next write waits as long as this one took, so that rewriting it takes at most about half
-      // of this process. The write of a finished execution does not wait.
+      // of this process. Small values and the write of a finished execution do not wait.
       const took = performance.now() - started;
-      if (took >= PACE_FROM_MS && lane.waiting.length > 0 && lane.state?.status === 'running') {
+      if (bytes >= PACE_FROM_BYTES && lane.waiting.length > 0 && lane.state?.status === 'running') {
         await new Promise((resolve) => setTimeout(resolve, Math.min(took, MAX_PACE_MS)));
       }
       lane.writing = undefined;
@@ -237,15 +237,17 @@ export class ResultsProjector {
    * update) cannot put an older fold over a newer one: on a conflict it reads the log again and
    * writes again. Never rejects.
    */
-  private async write(id: string, lane: Lane, state: ExecutionState, seq: number): Promise<void> {
+  /** Resolves with the size of the value written (0 when nothing was written). */
+  private async write(id: string, lane: Lane, state: ExecutionState, seq: number): Promise<number> {
+    let value: Uint8Array;
     try {
-      const value = this.encodeResults(state, id);
+      value = this.encodeResults(state, id);
       lane.revision =
         lane.revision === 0
           ? await this.kv.create(id, value)
           : await this.kv.update(id, value, lane.revision);
     } catch (error) {
-      if (lane.retired) return;
+      if (lane.retired) return 0;
       if (isWrongLastSequence(error) && lane.conflicts < MAX_WRITE_CONFLICTS) {
         lane.conflicts += 1;
         this.logger.debug(
@@ -254,7 +256,7 @@ export class ResultsProjector {
         );
         void this.load(id, lane);
       } else this.fail(id, lane, error);
-      return;
+      return 0;
     }
     lane.conflicts = 0;
     lane.writtenSeq = Math.max(lane.writtenSeq, seq);
@@ -264,6 +266,7 @@ export class ResultsProjector {
       else still.push(waiter);
     }
     lane.waiting = still;
+    return value.length;
   }
 
   /** The results as bytes, measured once: only a value over the limit is made to fit. */
