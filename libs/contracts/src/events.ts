@@ -153,8 +153,12 @@ const eventSchemas = [
   ExecutionFinished,
 ] as const;
 
-/** The contract: what an event may be, its JSON Schema, and the errors a bad one gets. */
-const contract = z.discriminatedUnion('type', eventSchemas);
+/**
+ * The contract: what an event may be, its JSON Schema, and the errors a bad one gets. Exported
+ * uncompiled so tests can hold the compiled `ExecutionEvent` to it.
+ */
+export const ExecutionEventContract = z.discriminatedUnion('type', eventSchemas);
+const contract = ExecutionEventContract;
 
 /**
  * The same union for an event as the orchestrator stores it: ExecutionStarted's plan is the one
