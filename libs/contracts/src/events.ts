@@ -2,6 +2,7 @@ import { z } from 'zod';
 import { ExecutionId, Identifier, PluginName } from './ids.js';
 import { JsonObject, JsonValue, Plan } from './plan.js';
 import { withDefaultsRequired } from './schema.js';
+import { TaskUsage } from './tasks.js';
 
 /**
  * Every event of one execution (`orchestra.events.<execution_id>`), in the order they are
@@ -62,6 +63,7 @@ export const TaskSucceeded = z.strictObject({
   plugin_used: PluginName,
   output: JsonValue,
   duration_ms: z.number().int().min(0),
+  usage: TaskUsage.optional(),
 });
 
 export const TaskFailed = z.strictObject({
@@ -71,7 +73,12 @@ export const TaskFailed = z.strictObject({
   attempt_number: z.number().int().min(1),
   plugin_used: PluginName,
   error: z.string(),
+  /** The plugin's error code, when it gave one (rules may depend on it). */
+  code: z.string().max(128).optional(),
+  /** Only `false` is recorded: the failure policy skips the remaining retries. */
+  retryable: z.literal(false).optional(),
   duration_ms: z.number().int().min(0),
+  usage: TaskUsage.optional(),
 });
 
 export const TaskTimedOut = z.strictObject({

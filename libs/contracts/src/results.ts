@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { ExecutionId } from './ids.js';
 import { JsonValue } from './plan.js';
+import { TaskUsage } from './tasks.js';
 
 /**
  * `execution_results` (KV bucket `orchestra_results`, key = execution_id): the seed's output
@@ -13,6 +14,31 @@ export type FinalTaskStatus = z.infer<typeof FinalTaskStatus>;
 export const TaskResultStatus = z.enum(['pending', 'running', 'success', 'failed', 'skipped', 'timeout']);
 export type TaskResultStatus = z.infer<typeof TaskResultStatus>;
 
+/** Tokens summed over attempts (a task's, or the whole execution's). */
+export const TokenTotals = z.object({
+  input_tokens: z.number().int().min(0),
+  output_tokens: z.number().int().min(0),
+});
+export type TokenTotals = z.infer<typeof TokenTotals>;
+
+/**
+ * One attempt of a task (beside the seed's fields): its kind, plugin, how it ended and, for agent
+ * plugins, the model and tokens. The error texts of every attempt are in the event log.
+ */
+export const AttemptResult = z.object({
+  attempt_number: z.number().int().min(1),
+  kind: z.enum(['first', 'retry', 'fallback']),
+  plugin: z.string(),
+  /** `abandoned`: still running when the execution was cancelled or aborted. */
+  status: z.enum(['running', 'success', 'failed', 'timeout', 'abandoned']),
+  dispatched_at: z.string(),
+  duration_ms: z.number().int().nullable(),
+  error_code: z.string().optional(),
+  retryable: z.literal(false).optional(),
+  usage: TaskUsage.optional(),
+});
+export type AttemptResult = z.infer<typeof AttemptResult>;
+
 export const TaskResult = z.object({
   task_id: z.string(),
   status: TaskResultStatus,
@@ -21,6 +47,9 @@ export const TaskResult = z.object({
   duration_ms: z.number().int().nullable(),
   output: JsonValue.nullable(),
   error: z.string().nullable(),
+  attempts: z.array(AttemptResult),
+  /** Present when an attempt called a model: the tokens of all its attempts. */
+  usage: TokenTotals.optional(),
 });
 export type TaskResult = z.infer<typeof TaskResult>;
 
@@ -59,6 +88,8 @@ export const Summary = z.object({
   failed: z.number().int(),
   skipped: z.number().int(),
   timeout: z.number().int(),
+  /** Present when an attempt called a model: the tokens of the whole execution. */
+  usage: TokenTotals.optional(),
 });
 export type Summary = z.infer<typeof Summary>;
 
@@ -92,7 +123,10 @@ export const ExecutionContext = z.object({
   current_phase: z.string().nullable(),
   running_phases: z.array(z.string()),
   completed_phases: z.array(z.string()),
+  /** Outputs of the tasks that succeeded, under each task's output_key (the seed's shape). */
   task_outputs: z.record(z.string(), JsonValue),
+  /** The same outputs under task ids (output keys need not be unique). */
+  outputs_by_task: z.record(z.string(), JsonValue),
   errors: z.array(
     z.object({
       phase_id: z.string().nullable(),

@@ -34,8 +34,22 @@ export type DispatchTask = z.infer<typeof DispatchTask>;
 export const TaskError = z.strictObject({
   message: z.string().max(8192),
   code: z.string().max(128).optional(),
+  /**
+   * `false` when trying again on the same plugin cannot help (a refused request, bad credentials):
+   * the remaining retries are skipped and the fallback plugin, if any, gets the next attempt.
+   */
+  retryable: z.boolean().optional(),
 });
 export type TaskError = z.infer<typeof TaskError>;
+
+/** What an attempt cost on a model: recorded per attempt, summed in `execution_results`. */
+export const TaskUsage = z.strictObject({
+  model: z.string().min(1).max(256),
+  input_tokens: z.number().int().min(0),
+  output_tokens: z.number().int().min(0),
+  finish_reason: z.string().max(64).optional(),
+});
+export type TaskUsage = z.infer<typeof TaskUsage>;
 
 const outcomeFields = {
   execution_id: ExecutionId,
@@ -45,6 +59,8 @@ const outcomeFields = {
   plugin_used: PluginName,
   duration_ms: z.number().int().min(0),
   finished_at: z.number().int(),
+  /** Present when the attempt called a model (agent plugins), whether it succeeded or not. */
+  usage: TaskUsage.optional(),
 };
 
 /**

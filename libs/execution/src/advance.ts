@@ -107,7 +107,8 @@ function tryStart(emitter: Emitter, task: TaskState, entry: TaskIndexEntry): boo
 function afterFailure(emitter: Emitter, task: TaskState, entry: TaskIndexEntry): boolean {
   const spec = entry.task;
   const ref = { phase_id: task.phase_id, task_id: task.task_id };
-  if (task.kind !== 'fallback' && task.attempt_number <= spec.retries) {
+  // A non-retryable failure (the plugin said so) skips the remaining retries, not the fallback.
+  if (task.kind !== 'fallback' && task.last_retryable && task.attempt_number <= spec.retries) {
     const delay_ms = backoffDelay(spec.backoff, task.attempt_number);
     emitter.emit({
       type: 'TaskRetryScheduled',

@@ -191,9 +191,20 @@ function outcome(emitter: Emitter, answer: TaskOutcome): string | null {
     plugin_used: answer.plugin_used,
     duration_ms: answer.duration_ms,
   };
-  if (answer.status === 'succeeded')
-    emitter.emit({ type: 'TaskSucceeded', ...common, output: answer.output });
-  else emitter.emit({ type: 'TaskFailed', ...common, error: answer.error.message });
+  const usage = answer.usage !== undefined ? { usage: answer.usage } : {};
+  if (answer.status === 'succeeded') {
+    emitter.emit({ type: 'TaskSucceeded', ...common, output: answer.output, ...usage });
+    return null;
+  }
+  const { message, code, retryable } = answer.error;
+  emitter.emit({
+    type: 'TaskFailed',
+    ...common,
+    error: message,
+    ...(code !== undefined ? { code } : {}),
+    ...(retryable === false ? { retryable: false as const } : {}),
+    ...usage,
+  });
   return null;
 }
 

@@ -1,6 +1,6 @@
 import type { ExecutionEvent } from '@orchestra/contracts';
 import { buildPlanIndex } from './plan-index.js';
-import type { ExecutionError, ExecutionState, PhaseState, TaskState } from './state.js';
+import type { AttemptRecord, ExecutionError, ExecutionState, PhaseState, TaskState } from './state.js';
 import { emptyCounts, initialState, isTerminal } from './state.js';
 
 /** A state whose containers the caller owns and may change; entries stay immutable. */
@@ -57,7 +57,7 @@ export function applyInPlace(state: ExecutionState, event: ExecutionEvent): Exec
       );
       break;
     case 'TaskDispatched':
-      updateTask(draft, event.task_id, () => ({
+      updateTask(draft, event.task_id, (task) => ({
         status: 'running',
         attempt_number: event.attempt_number,
         kind: event.kind,
@@ -66,26 +66,41 @@ export function applyInPlace(state: ExecutionState, event: ExecutionEvent): Exec
         deadline_at: event.deadline_at,
         input_context: event.input_context,
         retry_due_at: null,
+        last_retryable: true,
+        attempts: [
+          ...task.attempts,
+          {
+            attempt_number: event.attempt_number,
+            kind: event.kind,
+            plugin: event.plugin,
+            status: 'running',
+            dispatched_at: event.at,
+            duration_ms: null,
+          },
+        ],
       }));
       break;
     case 'TaskSucceeded':
       if (!isCurrentAttempt(draft, event)) break;
-      updateTask(draft, event.task_id, () => ({
+      updateTask(draft, event.task_id, (task) => ({
         status: 'success',
         output: event.output,
         error: null,
         duration_ms: event.duration_ms,
         plugin: event.plugin_used,
+        attempts: endAttempt(task, 'success', event),
       }));
       break;
     case 'TaskFailed':
       if (!isCurrentAttempt(draft, event)) break;
-      updateTask(draft, event.task_id, () => ({
+      updateTask(draft, event.task_id, (task) => ({
         status: 'attempt_failed',
         last_failure: 'failed',
+        last_retryable: event.retryable !== false,
         error: event.error,
         duration_ms: event.duration_ms,
         plugin: event.plugin_used,
+        attempts: endAttempt(task, 'failed', event),
       }));
       draft.errors.push({
         phase_id: event.phase_id,
@@ -97,11 +112,13 @@ export function applyInPlace(state: ExecutionState, event: ExecutionEvent): Exec
     case 'TaskTimedOut': {
       if (!isCurrentAttempt(draft, event)) break;
       const error = `attempt ${event.attempt_number} on ${event.plugin_used} timed out after ${event.duration_ms} ms`;
-      updateTask(draft, event.task_id, () => ({
+      updateTask(draft, event.task_id, (task) => ({
         status: 'attempt_failed',
         last_failure: 'timeout',
+        last_retryable: true,
         error,
         duration_ms: event.duration_ms,
+        attempts: endAttempt(task, 'timeout', event),
       }));
       draft.errors.push({
         phase_id: event.phase_id,
@@ -188,6 +205,8 @@ function startExecution(
         input_context: null,
         retry_due_at: null,
         last_failure: null,
+        last_retryable: true,
+        attempts: [],
         output: null,
         error: null,
         duration_ms: null,
@@ -211,6 +230,26 @@ function isCurrentAttempt(
     task.phase_id === event.phase_id &&
     task.attempt_number === event.attempt_number
   );
+}
+
+/** The task's attempts with the current (last) one ended as the event says. */
+function endAttempt(
+  task: TaskState,
+  status: AttemptRecord['status'],
+  event: { duration_ms: number; code?: string; retryable?: false; usage?: AttemptRecord['usage'] },
+): AttemptRecord[] {
+  const attempts = task.attempts.slice();
+  const current = attempts[attempts.length - 1];
+  if (!current) return attempts;
+  attempts[attempts.length - 1] = {
+    ...current,
+    status,
+    duration_ms: event.duration_ms,
+    ...(event.code !== undefined ? { error_code: event.code } : {}),
+    ...(event.retryable === false ? { retryable: false as const } : {}),
+    ...(event.usage !== undefined ? { usage: event.usage } : {}),
+  };
+  return attempts;
 }
 
 function updatePhase(draft: Draft, phase_id: string, change: (phase: PhaseState) => PhaseState) {

@@ -130,3 +130,81 @@ describe('a phase-level on_partial_failure', () => {
     expect(sim.state.result).toBe('failed');
   });
 });
+
+describe('a failure the plugin marks non-retryable', () => {
+  const refused = { message: 'HTTP 401: bad key', code: 'HTTP_401', retryable: false } as const;
+
+  it('skips the remaining retries and goes straight to the fallback plugin, keeping the count', () => {
+    const sim = new Simulation();
+    sim.execute(onePhase([task('a', { retries: 2, fallback_plugin: 'backup' })]));
+    const decision = sim.fail('a', refused);
+    expect(decision.events.map((e) => e.type)).toEqual(['TaskFailed', 'TaskDispatched']);
+    expect(decision.events[0]).toMatchObject({
+      code: 'HTTP_401',
+      retryable: false,
+      error: 'HTTP 401: bad key',
+    });
+    expect(decision.events[1]).toMatchObject({ kind: 'fallback', plugin: 'backup', attempt_number: 2 });
+    sim.succeed('a', { ok: 1 });
+    expect(toExecutionResults(sim.state).phases[0]?.tasks[0]?.attempts).toEqual([
+      expect.objectContaining({
+        attempt_number: 1,
+        status: 'failed',
+        error_code: 'HTTP_401',
+        retryable: false,
+      }),
+      expect.objectContaining({ attempt_number: 2, kind: 'fallback', plugin: 'backup', status: 'success' }),
+    ]);
+  });
+
+  it('without a fallback, ends the task at once under continue (skipped) and under abort (failed)', () => {
+    const continuing = new Simulation();
+    continuing.execute(onePhase([task('a', { retries: 3 })]));
+    continuing.fail('a', refused);
+    expect(continuing.state.tasks.a).toMatchObject({ status: 'skipped', attempt_number: 1 });
+    const aborting = new Simulation();
+    aborting.execute(onePhase([task('a', { retries: 3 })], { on_partial_failure: 'abort' }));
+    aborting.fail('a', refused);
+    expect(aborting.eventsOf('TaskGaveUp')).toEqual([expect.objectContaining({ status: 'failed' })]);
+  });
+
+  it('only affects its own attempt: a later retryable failure is retried as usual', () => {
+    const sim = new Simulation();
+    sim.execute(onePhase([task('a', { retries: 1 })]));
+    sim.fail('a', { message: 'busy', code: 'HTTP_503' });
+    expect(sim.eventsOf('TaskFailed')[0]).toMatchObject({ code: 'HTTP_503' });
+    expect(sim.eventsOf('TaskFailed')[0]).not.toHaveProperty('retryable');
+    expect(sim.state.tasks.a?.status).toBe('retry_wait');
+  });
+});
+
+describe('tokens of agent attempts', () => {
+  it('are recorded per attempt, summed per task and for the whole execution', () => {
+    const sim = new Simulation();
+    sim.execute(
+      onePhase([task('a', { retries: 1, backoff: { initial_ms: 0, multiplier: 1, max_ms: 0 } }), task('b')]),
+    );
+    const usage = (input_tokens: number, output_tokens: number) => ({
+      model: 'gpt-x',
+      input_tokens,
+      output_tokens,
+    });
+    sim.answer(sim.dispatchOf('a'), { kind: 'fail', message: 'not JSON', usage: usage(100, 7) });
+    sim.advanceTo(sim.now);
+    sim.answer(sim.dispatchOf('a'), {
+      kind: 'succeed',
+      output: { x: 1 },
+      usage: { ...usage(110, 20), finish_reason: 'stop' },
+    });
+    sim.succeed('b');
+    const results = toExecutionResults(sim.state);
+    const [a, b] = results.phases[0]?.tasks ?? [];
+    expect(a?.attempts.map((attempt) => attempt.usage)).toEqual([
+      usage(100, 7),
+      { ...usage(110, 20), finish_reason: 'stop' },
+    ]);
+    expect(a?.usage).toEqual({ input_tokens: 210, output_tokens: 27 });
+    expect(b?.usage).toBeUndefined();
+    expect(results.summary.usage).toEqual({ input_tokens: 210, output_tokens: 27 });
+  });
+});

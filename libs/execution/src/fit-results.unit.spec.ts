@@ -9,6 +9,7 @@ const task = (task_id: string, output: unknown, error: string | null = null) => 
   duration_ms: 1,
   output: output as never,
   error,
+  attempts: [],
 });
 const results = (tasks: ReturnType<typeof task>[]): ExecutionResults => ({
   execution_id: 'e',

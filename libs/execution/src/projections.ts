@@ -1,4 +1,5 @@
 import type {
+  AttemptResult,
   ExecutionContext,
   ExecutionResults,
   ExecutionStatus,
@@ -6,8 +7,9 @@ import type {
   Summary,
   TaskResult,
   TaskResultStatus,
+  TokenTotals,
 } from '@orchestra/contracts';
-import type { ExecutionState, PhaseState, TaskState, TaskStatus } from './state.js';
+import type { AttemptRecord, ExecutionState, PhaseState, TaskState, TaskStatus } from './state.js';
 
 /**
  * The seed's `execution_results`, computed from the folded state. The results service stores
@@ -20,7 +22,9 @@ export function toExecutionResults(state: ExecutionState, executionId?: string):
     return {
       phase_id: phase.phase_id,
       status: phaseState.result ?? (phaseState.status === 'running' ? 'running' : 'pending'),
-      tasks: phase.tasks.map((task) => taskResult(state.tasks[task.task_id] as TaskState)),
+      tasks: phase.tasks.map((task) =>
+        taskResult(state.tasks[task.task_id] as TaskState, state.status === 'finished'),
+      ),
     };
   });
   return {
@@ -42,8 +46,12 @@ export function toExecutionContext(state: ExecutionState, executionId?: string):
   const phaseIds = state.plan?.phases.map((phase) => phase.phase_id) ?? [];
   const running = phaseIds.filter((id) => state.phases[id]?.status === 'running');
   const task_outputs: ExecutionContext['task_outputs'] = {};
+  const outputs_by_task: ExecutionContext['outputs_by_task'] = {};
   for (const task of Object.values(state.tasks)) {
-    if (task.status === 'success') task_outputs[task.task_id] = task.output ?? null;
+    if (task.status !== 'success') continue;
+    const key = state.index?.tasks[task.task_id]?.task.output_key ?? task.task_id;
+    task_outputs[key] = task.output ?? null;
+    outputs_by_task[task.task_id] = task.output ?? null;
   }
   return {
     execution_id: state.execution_id ?? executionId ?? 'unknown',
@@ -54,6 +62,7 @@ export function toExecutionContext(state: ExecutionState, executionId?: string):
     running_phases: running,
     completed_phases: phaseIds.filter((id) => state.phases[id]?.status === 'finished'),
     task_outputs,
+    outputs_by_task,
     errors: [
       ...(state.rejection?.issues.map((issue) => ({
         phase_id: null,
@@ -94,8 +103,10 @@ const RESULT_STATUS: Record<TaskStatus, TaskResultStatus> = {
   skipped: 'skipped',
 };
 
-function taskResult(task: TaskState): TaskResult {
+function taskResult(task: TaskState, finished: boolean): TaskResult {
   const succeeded = task.status === 'success';
+  let usage: TokenTotals | undefined;
+  for (const attempt of task.attempts) if (attempt.usage) usage = sumTokens(usage, attempt.usage);
   return {
     task_id: task.task_id,
     status: RESULT_STATUS[task.status],
@@ -104,11 +115,32 @@ function taskResult(task: TaskState): TaskResult {
     duration_ms: task.duration_ms,
     output: succeeded ? task.output : null,
     error: succeeded ? null : task.error,
+    attempts: task.attempts.map((attempt) => attemptResult(attempt, finished)),
+    ...(usage ? { usage } : {}),
+  };
+}
+
+function attemptResult(attempt: AttemptRecord, finished: boolean): AttemptResult {
+  const { dispatched_at, status, ...rest } = attempt;
+  return {
+    ...rest,
+    // A run that ended while an attempt was out left that attempt's outcome unrecorded.
+    status: status === 'running' && finished ? 'abandoned' : status,
+    dispatched_at: new Date(dispatched_at).toISOString(),
+  };
+}
+
+/** Token totals stay absent until an attempt called a model. */
+function sumTokens(totals: TokenTotals | undefined, add: TokenTotals): TokenTotals {
+  return {
+    input_tokens: (totals?.input_tokens ?? 0) + add.input_tokens,
+    output_tokens: (totals?.output_tokens ?? 0) + add.output_tokens,
   };
 }
 
 function summarize(phases: PhaseResult[]): Summary {
   const summary: Summary = { total_tasks: 0, successful: 0, failed: 0, skipped: 0, timeout: 0 };
+  let usage: TokenTotals | undefined;
   for (const phase of phases) {
     for (const task of phase.tasks) {
       summary.total_tasks += 1;
@@ -116,9 +148,10 @@ function summarize(phases: PhaseResult[]): Summary {
       else if (task.status === 'failed') summary.failed += 1;
       else if (task.status === 'skipped') summary.skipped += 1;
       else if (task.status === 'timeout') summary.timeout += 1;
+      if (task.usage) usage = sumTokens(usage, task.usage);
     }
   }
-  return summary;
+  return usage ? { ...summary, usage } : summary;
 }
 
 function executionErrors(state: ExecutionState): string[] {

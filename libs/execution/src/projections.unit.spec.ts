@@ -41,7 +41,17 @@ describe('toExecutionResults', () => {
     );
     expect(keys(results.phases[0])).toEqual(['phase_id', 'status', 'tasks'].sort());
     expect(keys(results.phases[0]?.tasks[0])).toEqual(
-      ['task_id', 'status', 'plugin_used', 'attempt_number', 'duration_ms', 'output', 'error'].sort(),
+      [
+        'task_id',
+        'status',
+        'plugin_used',
+        'attempt_number',
+        'duration_ms',
+        'output',
+        'error',
+        // beside the seed's fields: every attempt
+        'attempts',
+      ].sort(),
     );
     expect(keys(results.summary)).toEqual(
       ['total_tasks', 'successful', 'failed', 'skipped', 'timeout'].sort(),
@@ -51,6 +61,7 @@ describe('toExecutionResults', () => {
 
   it('shows a running execution with pending and running phases and tasks', () => {
     const sim = twoPhases();
+    const dispatched_at = new Date(sim.now).toISOString();
     sim.fail('b', 'flaky');
     expect(toExecutionResults(sim.state)).toEqual({
       execution_id: 'exec-1',
@@ -72,6 +83,16 @@ describe('toExecutionResults', () => {
               duration_ms: null,
               output: null,
               error: null,
+              attempts: [
+                {
+                  attempt_number: 1,
+                  kind: 'first',
+                  plugin: 'worker',
+                  status: 'running',
+                  dispatched_at,
+                  duration_ms: null,
+                },
+              ],
             },
             {
               task_id: 'b',
@@ -81,6 +102,16 @@ describe('toExecutionResults', () => {
               duration_ms: 5,
               output: null,
               error: 'flaky',
+              attempts: [
+                {
+                  attempt_number: 1,
+                  kind: 'first',
+                  plugin: 'worker',
+                  status: 'failed',
+                  dispatched_at,
+                  duration_ms: 5,
+                },
+              ],
             },
           ],
         },
@@ -96,6 +127,7 @@ describe('toExecutionResults', () => {
               duration_ms: null,
               output: null,
               error: null,
+              attempts: [],
             },
           ],
         },
@@ -111,6 +143,7 @@ describe('toExecutionResults', () => {
     sim.succeed('a', { x: 1 });
     sim.fail('b', 'once');
     sim.advanceTo(sim.timerOf('retry', 'b').due_at);
+    const retried_at = new Date(sim.now).toISOString();
     sim.fail('b', 'twice', 2);
     sim.now += 1_000;
     sim.succeed('c', 'done');
@@ -131,6 +164,24 @@ describe('toExecutionResults', () => {
       duration_ms: 5,
       output: null,
       error: 'twice',
+      attempts: [
+        {
+          attempt_number: 1,
+          kind: 'first',
+          plugin: 'worker',
+          status: 'failed',
+          dispatched_at: new Date(started).toISOString(),
+          duration_ms: 5,
+        },
+        {
+          attempt_number: 2,
+          kind: 'retry',
+          plugin: 'worker',
+          status: 'failed',
+          dispatched_at: retried_at,
+          duration_ms: 5,
+        },
+      ],
     });
     expect(results.phases[1]?.tasks[0]).toMatchObject({ status: 'success', output: 'done', error: null });
   });
@@ -175,6 +226,7 @@ describe('toExecutionContext', () => {
         'errors',
         'execution_id',
         'running_phases',
+        'outputs_by_task',
       ].sort(),
     );
     expect(ExecutionContext.parse(context)).toEqual(context);
@@ -194,6 +246,7 @@ describe('toExecutionContext', () => {
       running_phases: ['p1'],
       completed_phases: [],
       task_outputs: { a: { x: 1 } },
+      outputs_by_task: { a: { x: 1 } },
       errors: [{ phase_id: 'p1', task_id: 'b', attempt_number: 1, error: 'once' }],
     });
     sim.advanceTo(sim.timerOf('retry', 'b').due_at);
@@ -209,6 +262,16 @@ describe('toExecutionContext', () => {
       current_phase: null,
       completed_phases: ['p1', 'p2'],
     });
+  });
+
+  it("keys task_outputs by each task's output_key, as the seed's execution context does", () => {
+    const sim = new Simulation();
+    sim.execute(plan([phase('p1', [task('a', { output_key: 'financials' }), task('b')])]));
+    sim.succeed('a', { revenue: 1 });
+    sim.succeed('b', 'plain');
+    const context = toExecutionContext(sim.state);
+    expect(context.task_outputs).toEqual({ financials: { revenue: 1 }, b: 'plain' });
+    expect(context.outputs_by_task).toEqual({ a: { revenue: 1 }, b: 'plain' });
   });
 
   it('lists the issues of a rejected plan as errors', () => {

@@ -46,14 +46,18 @@ function drive(planInput: PlanInput, script: readonly number[]): Run {
   let cancelSent = false;
 
   const answerOf = (command: DispatchTask, r = next()): Answer => {
+    // Some attempts called a model and report their tokens, whatever their end.
+    const usage =
+      r !== undefined && r % 3 === 0 ? { usage: { model: 'm', input_tokens: r, output_tokens: r % 7 } } : {};
     if (r === undefined || r % 20 < 12) {
       const output =
         r !== undefined && r % 20 === 11
           ? null
           : { n: command.attempt_number, list: [command.task_id, r ?? 0] };
-      return { kind: 'succeed', output };
+      return { kind: 'succeed', output, ...usage };
     }
-    return r % 20 < 17 ? { kind: 'fail', message: `failed ${r}` } : { kind: 'silent' };
+    if (r % 20 === 16) return { kind: 'fail', message: `refused ${r}`, retryable: false, ...usage };
+    return r % 20 < 16 ? { kind: 'fail', message: `failed ${r}`, ...usage } : { kind: 'silent' };
   };
   const world = (command: DispatchTask): Answer => {
     const answer = answerOf(command);
@@ -176,7 +180,9 @@ describe('for any valid plan and any world', () => {
         expect(dispatches.map((e) => e.attempt_number)).toEqual(dispatches.map((_, i) => i + 1));
         expect(dispatches.length).toBeLessThanOrEqual(maxAttempts(spec));
         for (const e of dispatches) {
-          const isFallback = spec.fallback_plugin !== undefined && e.attempt_number === maxAttempts(spec);
+          // The fallback is the last attempt, and only a plan with a fallback plugin has one.
+          const isFallback = e.kind === 'fallback';
+          if (isFallback) expect(e).toBe(dispatches.at(-1));
           expect([e.kind, e.plugin]).toEqual(
             isFallback
               ? ['fallback', spec.fallback_plugin]
@@ -185,6 +191,40 @@ describe('for any valid plan and any world', () => {
         }
         expect(sim.state.tasks[spec.task_id]?.attempt_number).toBe(dispatches.length);
       }
+    });
+  });
+
+  it('a failure the plugin marks non-retryable is never retried on the same plugin', () => {
+    property(({ sim }) => {
+      sim.log.forEach((event, at) => {
+        if (event.type !== 'TaskFailed' || event.retryable !== false) return;
+        const next = sim.log
+          .slice(at + 1)
+          .find((later) => 'task_id' in later && later.task_id === event.task_id);
+        expect(next?.type).not.toBe('TaskRetryScheduled');
+        if (next?.type === 'TaskDispatched') expect(next.kind).toBe('fallback');
+      });
+    });
+  });
+
+  it("the results' tokens are those every attempt reported, per task and in the summary", () => {
+    property(({ sim }) => {
+      const results = toExecutionResults(sim.state);
+      const reported = sim.log.flatMap((event) =>
+        (event.type === 'TaskSucceeded' || event.type === 'TaskFailed') && event.usage ? [event.usage] : [],
+      );
+      const sum = (key: 'input_tokens' | 'output_tokens') =>
+        reported.reduce((total, usage) => total + usage[key], 0);
+      if (reported.length === 0) expect(results.summary.usage).toBeUndefined();
+      else
+        expect(results.summary.usage).toEqual({
+          input_tokens: sum('input_tokens'),
+          output_tokens: sum('output_tokens'),
+        });
+      const tasks = results.phases.flatMap((phase) => phase.tasks);
+      expect(tasks.flatMap((task) => task.attempts.flatMap((a) => (a.usage ? [a.usage] : [])))).toHaveLength(
+        reported.length,
+      );
     });
   });
 

@@ -28,14 +28,23 @@ describe('reference resolution', () => {
     expect(sim.dispatchOf('use').input_context).toEqual({ all: OUTPUT, revenue: 42, rows: OUTPUT.rows });
   });
 
-  it('replaces a reference inside a longer string by the JSON text of the value', () => {
+  it('inserts a string value as is inside a longer string, and any other value as its JSON text', () => {
     const sim = resolved(
-      { text: 'rev=${p1.src.output.revenue}, name=${p1.src.output.name}, rows=${p1.src.output.rows}' },
+      {
+        text: 'rev=${p1.src.output.revenue}, name=${p1.src.output.name}, rows=${p1.src.output.rows}',
+        flag: 'on=${p1.src.output.nested.deep.flag}',
+      },
       OUTPUT,
     );
     expect(sim.dispatchOf('use').input_context).toEqual({
-      text: 'rev=42, name="ACME", rows=[{"id":7},{"id":8}]',
+      text: 'rev=42, name=ACME, rows=[{"id":7},{"id":8}]',
+      flag: 'on=true',
     });
+  });
+
+  it('inserts a string holding quotes or a reference-like text literally, evaluating nothing', () => {
+    const sim = resolved({ text: 'said: ${p1.src.output.quote}' }, { quote: 'a "b" ${p1.src.output}' });
+    expect(sim.dispatchOf('use').input_context).toEqual({ text: 'said: a "b" ${p1.src.output}' });
   });
 
   it('follows nested paths and array indexes, in nested objects and arrays of the input', () => {

@@ -15,7 +15,8 @@ class UnresolvedReference extends Error {}
 /**
  * Replaces every `${phase.task.output[.path]}` in an input_context. A string that is exactly one
  * reference takes the referenced value as is; a reference inside a longer string is replaced by
- * the value's JSON text. Paths are walked over own properties only, so nothing reaches a
+ * a string value as is (`cur=${p.t.output.currency}` gives `cur=EUR`) and by any other value's
+ * JSON text. Paths are walked over own properties only, so nothing reaches a
  * prototype, and nothing is ever evaluated.
  */
 export function resolveInput(input: JsonObject, outputOf: OutputLookup): Resolution {
@@ -50,7 +51,10 @@ function resolveString(text: string, outputOf: OutputLookup): JsonValue {
   if (!text.includes('${')) return text;
   const whole = wholeReference(text);
   if (whole !== undefined) return lookup(whole, outputOf);
-  return text.replace(REFERENCE_OCCURRENCE, (_match, body: string) => JSON.stringify(lookup(body, outputOf)));
+  return text.replace(REFERENCE_OCCURRENCE, (_match, body: string) => {
+    const value = lookup(body, outputOf);
+    return typeof value === 'string' ? value : JSON.stringify(value);
+  });
 }
 
 function lookup(body: string, outputOf: OutputLookup): JsonValue {

@@ -8,6 +8,7 @@ import type {
   Plan,
   Reference,
   Task,
+  TaskUsage,
 } from '@orchestra/contracts';
 
 /**
@@ -36,6 +37,19 @@ export const TASK_STATUSES: readonly TaskStatus[] = [
 ];
 export type AttemptKind = 'first' | 'retry' | 'fallback';
 
+/** One dispatched attempt as the log tells it; `status` is `running` until its end is folded. */
+export interface AttemptRecord {
+  readonly attempt_number: number;
+  readonly kind: AttemptKind;
+  readonly plugin: string;
+  readonly status: 'running' | 'success' | 'failed' | 'timeout';
+  readonly dispatched_at: number;
+  readonly duration_ms: number | null;
+  readonly error_code?: string;
+  readonly retryable?: false;
+  readonly usage?: TaskUsage;
+}
+
 /** One task as the fold sees it. Entries are replaced, never mutated, so states can share them. */
 export interface TaskState {
   readonly task_id: string;
@@ -51,6 +65,10 @@ export interface TaskState {
   readonly input_context: JsonObject | null;
   readonly retry_due_at: number | null;
   readonly last_failure: 'failed' | 'timeout' | null;
+  /** False when the last attempt failed in a way retrying on the same plugin cannot help. */
+  readonly last_retryable: boolean;
+  /** Every attempt so far, oldest first. */
+  readonly attempts: readonly AttemptRecord[];
   readonly output: JsonValue | null;
   readonly error: string | null;
   readonly duration_ms: number | null;

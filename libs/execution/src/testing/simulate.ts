@@ -3,7 +3,9 @@ import {
   type ExecutionEvent,
   type JsonValue,
   MessageIds,
+  type TaskError,
   type TaskOutcome,
+  type TaskUsage,
   type Timer,
 } from '@orchestra/contracts';
 import { type Decision, type DecisionInput, decide } from '../decide.js';
@@ -13,8 +15,8 @@ import { type ExecutionState, initialState } from '../state.js';
 
 /** How a worker answers one dispatch; `silent` never answers, so the deadline timer fires. */
 export type Answer =
-  | { kind: 'succeed'; output: JsonValue }
-  | { kind: 'fail'; message: string }
+  | { kind: 'succeed'; output: JsonValue; usage?: TaskUsage }
+  | ({ kind: 'fail'; usage?: TaskUsage } & TaskError)
   | { kind: 'silent' };
 /** The workers: the same world and plan give the same run. */
 export type World = (command: DispatchTask) => Answer;
@@ -110,8 +112,10 @@ export class Simulation {
     return this.answer(this.dispatchOf(task_id, attempt), { kind: 'succeed', output }) as Decision;
   }
 
-  fail(task_id: string, message = 'boom', attempt?: number): Decision {
-    return this.answer(this.dispatchOf(task_id, attempt), { kind: 'fail', message }) as Decision;
+  /** Fails the task's last attempt (or `attempt`); `error` may add a code or `retryable: false`. */
+  fail(task_id: string, error: string | TaskError = 'boom', attempt?: number): Decision {
+    const failure = typeof error === 'string' ? { message: error } : error;
+    return this.answer(this.dispatchOf(task_id, attempt), { kind: 'fail', ...failure }) as Decision;
   }
 
   /** Sends a worker's answer to `command` (duration 5 ms); undefined for `silent`. */
@@ -198,8 +202,9 @@ export function outcomeOf(
     plugin_used: command.plugin,
     duration_ms: 5,
     finished_at: now,
+    ...(answer.usage ? { usage: answer.usage } : {}),
   };
-  return answer.kind === 'succeed'
-    ? { ...common, status: 'succeeded', output: answer.output }
-    : { ...common, status: 'failed', error: { message: answer.message } };
+  if (answer.kind === 'succeed') return { ...common, status: 'succeeded', output: answer.output };
+  const { kind: _kind, usage: _usage, ...error } = answer;
+  return { ...common, status: 'failed', error };
 }
