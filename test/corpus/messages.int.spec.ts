@@ -37,22 +37,23 @@ const goodPlan: PlanInput = {
     { phase_id: 'two', depends_on_phases: ['one'], tasks: [echo('second', { y: '${one.first.output.x}' })] },
   ],
 };
+const sleeper = (task_id: string) => ({
+  task_id,
+  assigned_plugin: 'builtin',
+  entry_point: { type: 'function', value: 'sleep' },
+  input_context: { ms: 600_000 },
+  timeout_ms: 60_000,
+});
+/**
+ * The tasks malformed outcomes name (`failsAttempt` cases): each such outcome fails its own
+ * victim's attempt, while `hold` keeps the execution running for the other cases.
+ */
+const VICTIMS = ['victim-1', 'victim-2', 'victim-3', 'victim-4'];
 /** Runs (sleeps) until cancelled, so that outcomes and timers can target a live execution. */
 const holderPlan: PlanInput = {
   plan_id: 'corpus-holder',
   phases: [
-    {
-      phase_id: 'hold-phase',
-      tasks: [
-        {
-          task_id: 'hold',
-          assigned_plugin: 'builtin',
-          entry_point: { type: 'function', value: 'sleep' },
-          input_context: { ms: 600_000 },
-          timeout_ms: 60_000,
-        },
-      ],
-    },
+    { phase_id: 'hold-phase', tasks: [sleeper('hold'), ...VICTIMS.map(sleeper)] },
     { phase_id: 'later-phase', depends_on_phases: ['hold-phase'], tasks: [echo('later', {})] },
   ],
 };
@@ -102,12 +103,12 @@ describe('the bad-message corpus on a real nats-server', () => {
     await system.execute(holderPlan, HOLDER);
     await waitFor(
       async () => (await readEvents(jsm, HOLDER)).events.some((e) => e.event.type === 'TaskDispatched'),
-      { what: 'the holder to dispatch its task' },
+      { what: 'the holder to dispatch its tasks' },
     );
 
     for (const c of cases) sent.set(c.file, await send(system.client, js, c));
     // Held meanwhile: the holder's running task, and timers that are not due yet.
-    const held = { 'dispatch-builtin': 1, 'orchestrator-timers': Number.POSITIVE_INFINITY };
+    const held = { 'dispatch-builtin': 1 + VICTIMS.length, 'orchestrator-timers': Number.POSITIVE_INFINITY };
     await waitFor(() => consumersSettled(jsm, held), {
       timeoutMs: 30_000,
       intervalMs: 200,
@@ -135,7 +136,9 @@ describe('the bad-message corpus on a real nats-server', () => {
   });
 
   it('records nothing in the dead-letter stream but the corpus cases that expect it', () => {
-    const expected = cases.filter((c) => 'deadLetter' in c.expect).length;
+    const expected = cases.filter(
+      (c) => 'deadLetter' in c.expect || ('ignored' in c.expect && c.expect.ignored.outcomeDeadLettered),
+    ).length;
     expect(letters.size).toBe(expected);
   });
 
@@ -159,14 +162,17 @@ describe('the bad-message corpus on a real nats-server', () => {
   it('left the execution the corpus targeted running as it was, until it is cancelled', async () => {
     const { events } = await readEvents(jsm, HOLDER);
     const types = events.map((e) => e.event.type);
-    expect(types.filter((type) => type === 'TaskDispatched')).toHaveLength(1);
+    expect(types.filter((type) => type === 'TaskDispatched')).toHaveLength(1 + VICTIMS.length);
     expect(types).not.toContain('ExecutionCancelled');
-    // The one outcome event in the log is the forged one for a task the plan does not have
-    // (event--task-not-in-plan), which every fold ignores.
+    // The outcome events in the log: the victims' failures (malformed outcomes naming them), and
+    // the forged one for a task the plan does not have (event--task-not-in-plan), which every
+    // fold ignores.
     const outcomes = events.filter((e) =>
       ['TaskSucceeded', 'TaskFailed', 'TaskTimedOut'].includes(e.event.type),
     );
-    expect(outcomes.map((e) => ('task_id' in e.event ? e.event.task_id : null))).toEqual(['ghost']);
+    expect(outcomes.map((e) => ('task_id' in e.event ? e.event.task_id : null)).sort()).toEqual(
+      ['ghost', ...VICTIMS].sort(),
+    );
     const ignoredCases = cases.filter((c) => 'event' in c.expect && c.expect.event.type === 'OutcomeIgnored');
     expect(types.filter((type) => type === 'OutcomeIgnored')).toHaveLength(ignoredCases.length);
 
@@ -176,8 +182,11 @@ describe('the bad-message corpus on a real nats-server', () => {
     const tasks = results.phases.flatMap((phase) => phase.tasks);
     expect(tasks.map((task) => [task.task_id, task.status])).toEqual([
       ['hold', 'skipped'],
+      ...VICTIMS.map((victim) => [victim, 'skipped']),
       ['later', 'skipped'],
     ]);
+    for (const victim of tasks.filter((task) => VICTIMS.includes(task.task_id)))
+      expect(victim.error).toMatch(/^malformed outcome \(/);
   });
 
   it('left the execution that ran before untouched, and runs a good one after exactly like it', async () => {

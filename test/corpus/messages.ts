@@ -21,7 +21,15 @@ export interface MessageCase {
 }
 
 export type Expectation =
-  | { deadLetter: { source: DeadLetterSource; reason: string; issue?: ExpectedIssue } }
+  | {
+      deadLetter: {
+        source: DeadLetterSource;
+        reason: string;
+        issue?: ExpectedIssue;
+        /** A malformed outcome that names its attempt also fails that attempt (MALFORMED_OUTCOME). */
+        failsAttempt?: { execution_id: string; task_id: string; attempt_number: number };
+      };
+    }
   | {
       event: {
         /** `$cmd`: the id the orchestrator derives for a command without one (`cmd-<seq>`). */
@@ -33,7 +41,14 @@ export type Expectation =
         issue?: ExpectedIssue;
       };
     }
-  | { ignored: { execution_id: string; noEvents?: boolean } }
+  | {
+      ignored: {
+        execution_id: string;
+        noEvents?: boolean;
+        /** A task a dispatcher ran for a missing execution: its outcome is dead-lettered. */
+        outcomeDeadLettered?: boolean;
+      };
+    }
   | { reply: { code: string; message: string; issue?: ExpectedIssue } }
   | { publishError: string }
   | { noEffect: string };
@@ -93,6 +108,12 @@ export async function deadLetters(jsm: JetStreamManager): Promise<Map<string, De
   return records;
 }
 
+/** The first issue of a dead letter as a failure message quotes it. */
+function reasonIssue(letter: DeadLetterRecord): string {
+  const [issue] = letter.issues;
+  return issue ? `${issue.path}: ${issue.message}` : '';
+}
+
 export function hasIssue(issues: readonly Issue[], expected: ExpectedIssue): boolean {
   return issues.some((issue) => issue.path === expected.path && issue.message.includes(expected.message));
 }
@@ -145,6 +166,25 @@ export async function verify(
     }
     if (letter.delivery_count !== 1)
       fail('a rejected message must be terminated on its first delivery', letter);
+    const failed = expect.deadLetter.failsAttempt;
+    if (failed) {
+      const { events } = await readEvents(jsm, failed.execution_id);
+      const failure = events.find(
+        ({ event }) =>
+          event.type === 'TaskFailed' &&
+          event.task_id === failed.task_id &&
+          event.attempt_number === failed.attempt_number,
+      )?.event;
+      if (
+        failure?.type !== 'TaskFailed' ||
+        failure.code !== 'MALFORMED_OUTCOME' ||
+        !failure.error.includes(reasonIssue(letter))
+      )
+        fail(
+          `attempt ${failed.attempt_number} of ${failed.task_id} must have failed as MALFORMED_OUTCOME`,
+          failure ?? events.map((e) => e.event),
+        );
+    }
     return;
   }
   if (letter) fail('dead-lettered, but the case expects it to be handled', letter);
@@ -167,7 +207,18 @@ export async function verify(
       );
     return;
   }
-  const { execution_id, noEvents } = expect.ignored;
+  const { execution_id, noEvents, outcomeDeadLettered } = expect.ignored;
+  if (outcomeDeadLettered) {
+    const reason = `outcome for unknown execution "${execution_id}"`;
+    const outcome = [...letters.values()].find(
+      (record) => record.source === 'outcomes' && record.reason === reason,
+    );
+    if (!outcome)
+      fail(
+        `the outcome must be dead-lettered with "${reason}"`,
+        [...letters.values()].map((r) => r.reason),
+      );
+  }
   if (sent.stream && WORK_QUEUES.has(sent.stream)) {
     const left = await jsm.streams.getMessage(sent.stream, { seq: sent.seq as number }).catch(() => null);
     if (left) fail(`must have been processed and removed from ${sent.stream}`, sent);

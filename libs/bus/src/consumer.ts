@@ -9,11 +9,18 @@ import {
   keepAliveInterval,
   type MessageDeps,
   type MessageHandler,
+  type MessageSalvager,
   type MessageVerifier,
 } from './handle-message.js';
 import { type BusLogger, errorFields, noopLogger } from './logger.js';
 
-export type { HandlerResult, MessageContext, MessageHandler, MessageVerifier } from './handle-message.js';
+export type {
+  HandlerResult,
+  MessageContext,
+  MessageHandler,
+  MessageSalvager,
+  MessageVerifier,
+} from './handle-message.js';
 
 export interface RunConsumerOptions<T> {
   js: JetStreamClient;
@@ -24,6 +31,8 @@ export interface RunConsumerOptions<T> {
   handler: MessageHandler<T>;
   /** Checks a valid payload against its subject (or anything else a schema cannot see). */
   verify?: MessageVerifier<T>;
+  /** Turns a payload the schema refused into a valid input when it can (see MessageSalvager). */
+  salvage?: MessageSalvager<T>;
   /** Deliveries allowed per message. Default: the consumer's max_deliver, unlimited when -1. */
   maxDeliver?: number;
   /** Messages processed at once. Default 1. */
@@ -80,6 +89,7 @@ export function runConsumer<T>(options: RunConsumerOptions<T>): RunningConsumer 
     schema: options.schema,
     handler: options.handler,
     verify: options.verify,
+    salvage: options.salvage,
     maxDeliver: options.maxDeliver ?? Number.POSITIVE_INFINITY,
     deadLetters:
       options.deadLetters === false ? undefined : (options.deadLetters ?? deadLetterSourceOf(options.stream)),

@@ -45,11 +45,19 @@ export type MessageHandler<T> = (value: T, ctx: MessageContext) => Promise<Handl
  */
 export type MessageVerifier<T> = (value: T, subject: string) => Issue | undefined;
 
+/**
+ * Makes a valid input of a payload the schema refused, when one can still be made: a malformed
+ * outcome that names its attempt becomes that attempt's failure, so the run goes on at once
+ * instead of waiting for the deadline. The payload is dead-lettered all the same.
+ */
+export type MessageSalvager<T> = (json: unknown, issues: readonly Issue[], now: number) => T | undefined;
+
 export interface MessageDeps<T> {
   js: JetStreamClient;
   schema: z.ZodType<T>;
   handler: MessageHandler<T>;
   verify?: MessageVerifier<T> | undefined;
+  salvage?: MessageSalvager<T> | undefined;
   /** Deliveries allowed per message; on the last one a failure is dead-lettered. */
   maxDeliver: number;
   deadLetters: DeadLetterSource | undefined;
@@ -81,18 +89,27 @@ export async function handleMessage<T>(msg: JsMsg, deps: MessageDeps<T>): Promis
   const deliveryCount = msg.info.deliveryCount;
   const log = { stream: msg.info.stream, subject: msg.subject, seq: msg.seq, deliveryCount };
   const parsed = parse(msg, deps.schema);
-  if (!parsed.ok) {
-    await reject(msg, deps, parsed.reason, parsed.issues);
-    return;
+  let value: T;
+  /** Set when the payload was refused but salvaged: handled, then dead-lettered instead of acked. */
+  let refused: { reason: string; issues: Issue[] } | undefined;
+  if (parsed.ok) value = parsed.value;
+  else {
+    const salvaged = salvage(deps, parsed);
+    if (salvaged === undefined) {
+      await reject(msg, deps, parsed.reason, parsed.issues);
+      return;
+    }
+    value = salvaged;
+    refused = parsed;
   }
-  const misfit = verify(deps, parsed.value, msg.subject);
+  const misfit = verify(deps, value, msg.subject);
   if (misfit) {
-    await reject(msg, deps, misfit.message, [misfit]);
+    await reject(msg, deps, misfit.message, [misfit, ...(refused?.issues ?? [])]);
     return;
   }
   let result: HandlerResult;
   try {
-    result = await deps.handler(parsed.value, context(msg, deps.keepAliveMs ?? keepAliveInterval(undefined)));
+    result = await deps.handler(value, context(msg, deps.keepAliveMs ?? keepAliveInterval(undefined)));
   } catch (err) {
     if (err instanceof ValidationError) {
       await reject(msg, deps, err.message, err.issues);
@@ -111,7 +128,14 @@ export async function handleMessage<T>(msg: JsMsg, deps: MessageDeps<T>): Promis
     }
     return;
   }
-  if ('ack' in result) {
+  if ('ack' in result && refused) {
+    await reject(
+      msg,
+      deps,
+      `${refused.reason} (handled as a failure of the attempt it names)`,
+      refused.issues,
+    );
+  } else if ('ack' in result) {
     msg.ack();
     deps.logger.debug(log, 'message acked');
   } else if ('nak' in result) {
@@ -132,7 +156,19 @@ export async function handleMessage<T>(msg: JsMsg, deps: MessageDeps<T>): Promis
   }
 }
 
-type Parsed<T> = { ok: true; value: T } | { ok: false; reason: string; issues: Issue[] };
+type Parsed<T> =
+  | { ok: true; value: T }
+  /** `json` is set when the payload was JSON but did not match the schema. */
+  | { ok: false; reason: string; issues: Issue[]; json?: unknown };
+
+function salvage<T>(deps: MessageDeps<T>, parsed: Extract<Parsed<T>, { ok: false }>): T | undefined {
+  if (!deps.salvage || !('json' in parsed)) return undefined;
+  try {
+    return deps.salvage(parsed.json, parsed.issues, deps.now());
+  } catch {
+    return undefined;
+  }
+}
 
 function parse<T>(msg: JsMsg, schema: z.ZodType<T>): Parsed<T> {
   let json: unknown;
@@ -157,7 +193,7 @@ function parse<T>(msg: JsMsg, schema: z.ZodType<T>): Parsed<T> {
   }
   if (result.success) return { ok: true, value: result.data };
   const issues = result.error.issues.map((i) => ({ path: formatPath(i.path), message: i.message }));
-  return { ok: false, reason: 'payload does not match the schema', issues };
+  return { ok: false, reason: 'payload does not match the schema', issues, json };
 }
 
 function verify<T>(deps: MessageDeps<T>, value: T, subject: string): Issue | undefined {

@@ -15,7 +15,7 @@ import { lastValueFrom, type Observable, throwError } from 'rxjs';
 import type { z } from 'zod';
 import { decode, encode } from './codec.js';
 import { type RunningConsumer, runConsumer } from './consumer.js';
-import type { HandlerResult, MessageContext, MessageVerifier } from './handle-message.js';
+import type { HandlerResult, MessageContext, MessageSalvager, MessageVerifier } from './handle-message.js';
 import { type BusLogger, errorFields, noopLogger } from './logger.js';
 import { type DurableConsumerConfig, ensureConsumer } from './provision.js';
 
@@ -26,6 +26,8 @@ export interface ConsumerBinding {
   schema: z.ZodType<unknown>;
   /** Checks a valid payload against its subject; a misfit is dead-lettered. */
   verify?: MessageVerifier<never>;
+  /** Makes a valid input of a refused payload when it can (see MessageSalvager). */
+  salvage?: MessageSalvager<unknown>;
   concurrency?: number;
 }
 
@@ -99,6 +101,7 @@ export class JetStreamServer extends Server implements CustomTransportStrategy {
         durable: binding.consumer.durable_name,
         schema: binding.schema,
         ...(binding.verify ? { verify: binding.verify as MessageVerifier<unknown> } : {}),
+        ...(binding.salvage ? { salvage: binding.salvage } : {}),
         concurrency: binding.concurrency ?? 1,
         logger: this.log,
         handler: (value, ctx): Promise<HandlerResult> =>

@@ -10,7 +10,7 @@ import {
 import { LIMITS } from './limits.js';
 import { Plan } from './plan.js';
 import { ExecutionResults } from './results.js';
-import { DispatchTask, TaskOutcome } from './tasks.js';
+import { DispatchTask, malformedOutcomeAsFailure, TaskOutcome } from './tasks.js';
 import { phase, plan, task } from './testing/plans.js';
 
 /** The contract as zod runs it, uncompiled: ExecutionEvent must answer exactly as this does. */
@@ -223,5 +223,48 @@ describe('JSON Schema export', () => {
     expect(succeeded.properties.output).toEqual({
       description: `any JSON value, nested at most ${LIMITS.messageDepth} levels`,
     });
+  });
+});
+
+describe('malformedOutcomeAsFailure', () => {
+  const named = {
+    type: 'TaskOutcome',
+    status: 'done',
+    execution_id: 'e-1',
+    phase_id: 'p',
+    task_id: 't',
+    attempt_number: 2,
+    plugin_used: 'go-worker',
+    duration_ms: 12,
+  };
+
+  it('makes a refused outcome that names its attempt a failure of that attempt, quoting the issues', () => {
+    const failure = malformedOutcomeAsFailure(named, [{ path: 'status', message: 'Invalid input' }], 99);
+    expect(failure).toEqual({
+      type: 'TaskOutcome',
+      status: 'failed',
+      error: { message: 'malformed outcome (status: Invalid input)', code: 'MALFORMED_OUTCOME' },
+      execution_id: 'e-1',
+      phase_id: 'p',
+      task_id: 't',
+      attempt_number: 2,
+      plugin_used: 'go-worker',
+      duration_ms: 12,
+      finished_at: 99,
+    });
+    expect(TaskOutcome.safeParse(failure).success).toBe(true);
+  });
+
+  it('gives nothing when the payload does not name an attempt, and bounds the message', () => {
+    expect(malformedOutcomeAsFailure({ ...named, attempt_number: 0 }, [], 1)).toBeUndefined();
+    expect(malformedOutcomeAsFailure({ ...named, execution_id: 'a.b' }, [], 1)).toBeUndefined();
+    expect(malformedOutcomeAsFailure('not an object', [], 1)).toBeUndefined();
+    const long = malformedOutcomeAsFailure(
+      { ...named, duration_ms: -1 },
+      [{ path: 'x', message: 'y'.repeat(10_000) }],
+      1,
+    );
+    expect(long?.error.message).toHaveLength(8192);
+    expect(long?.duration_ms).toBe(0);
   });
 });

@@ -98,3 +98,46 @@ export type TaskSucceededOutcome = z.infer<typeof TaskSucceededOutcome>;
 export type TaskFailedOutcome = z.infer<typeof TaskFailedOutcome>;
 
 export const OUTPUT_LIMIT_BYTES = LIMITS.outputBytes;
+
+/** The fields that name an attempt: enough of an outcome to know which attempt it answers. */
+const AttemptNamed = z.object({
+  execution_id: ExecutionId,
+  phase_id: Identifier,
+  task_id: Identifier,
+  attempt_number: z.number().int().min(1),
+  plugin_used: PluginName,
+});
+
+const MALFORMED_MESSAGE_MAX = 8192;
+
+/**
+ * An outcome the schema refused but that still names its attempt, as that attempt's failure
+ * (code MALFORMED_OUTCOME, with the issues). Without it the bad answer would only be
+ * dead-lettered, its msg id spent, and the task would wait for its deadline; this way the
+ * retries apply at once. Undefined when the payload does not name an attempt.
+ */
+export function malformedOutcomeAsFailure(
+  json: unknown,
+  issues: readonly { path: string; message: string }[],
+  now: number,
+): TaskFailedOutcome | undefined {
+  const named = AttemptNamed.safeParse(json);
+  if (!named.success) return undefined;
+  const listed = issues.map((issue) => `${issue.path}: ${issue.message}`).join('; ');
+  const duration = (json as { duration_ms?: unknown }).duration_ms;
+  return {
+    type: 'TaskOutcome',
+    status: 'failed',
+    error: {
+      message: `malformed outcome (${listed})`.slice(0, MALFORMED_MESSAGE_MAX),
+      code: 'MALFORMED_OUTCOME',
+    },
+    execution_id: named.data.execution_id,
+    phase_id: named.data.phase_id,
+    task_id: named.data.task_id,
+    attempt_number: named.data.attempt_number,
+    plugin_used: named.data.plugin_used,
+    duration_ms: Number.isSafeInteger(duration) && (duration as number) >= 0 ? (duration as number) : 0,
+    finished_at: now,
+  };
+}

@@ -6,6 +6,7 @@ import {
   EventRecord,
   ExecutePlan,
   LIMITS,
+  malformedOutcomeAsFailure,
   Streams,
   Subjects,
   TaskOutcome,
@@ -90,6 +91,8 @@ export function orchestratorBindings(tuning: OrchestratorTuning): Record<string,
       stream: Streams.outcomes,
       schema: TaskOutcome,
       verify: onSubjectOf<TaskOutcome>('execution_id', (outcome) => Subjects.outcomes(outcome.execution_id)),
+      // A malformed answer that names its attempt fails that attempt (and is dead-lettered too).
+      salvage: malformedOutcomeAsFailure,
       // Outcomes of one execution that wait together are decided together (one record): taking
       // many at once makes a wide phase's batches large. A waiting outcome costs no CPU.
       concurrency: tuning.concurrency * OUTCOMES_PER_SLOT,

@@ -55,6 +55,10 @@ export class OrchestratorController {
   async outcome(@Payload() outcome: TaskOutcome, @Ctx() ctx: JetStreamContext): Promise<HandlerResult> {
     const decision = await this.run({ kind: 'outcome', outcome }, ctx);
     this.metrics.outcomeDecided(outcome, decision.events, this.clock.now());
+    // No log names this execution (never started, or past the events' retention): keep the
+    // answer as a dead letter rather than drop it without a trace.
+    if (decision.ignored === 'unknown execution')
+      return { term: `outcome for unknown execution "${outcome.execution_id}"` };
     return { ack: true };
   }
 
