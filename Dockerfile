@@ -5,7 +5,7 @@
 # Build: docker build -t orchestra .
 ARG NODE_IMAGE=node:20-slim
 
-# ---- build: every workspace compiled by swc into its dist/ ---------------------------------------
+# ---- build: swc compiles every workspace into its dist/, vite the console's page -----------------------
 FROM ${NODE_IMAGE} AS build
 WORKDIR /app
 COPY package.json package-lock.json ./
@@ -17,6 +17,7 @@ COPY libs/client/package.json libs/client/
 COPY services/orchestrator/package.json services/orchestrator/
 COPY services/dispatcher/package.json services/dispatcher/
 COPY services/results/package.json services/results/
+COPY apps/console/package.json apps/console/
 COPY apps/cli/package.json apps/cli/
 COPY bench/package.json bench/
 # The root `prepare` script would build now, before the sources are here: build explicitly below.
@@ -41,6 +42,7 @@ COPY libs/client/package.json libs/client/
 COPY services/orchestrator/package.json services/orchestrator/
 COPY services/dispatcher/package.json services/dispatcher/
 COPY services/results/package.json services/results/
+COPY apps/console/package.json apps/console/
 COPY apps/cli/package.json apps/cli/
 # The benchmark workspace is not shipped, but npm ci needs every workspace's package.json.
 COPY bench/package.json bench/
@@ -78,6 +80,9 @@ COPY --from=build /app/services/dispatcher/package.json services/dispatcher/
 COPY --from=build /app/services/dispatcher/dist services/dispatcher/dist
 COPY --from=build /app/services/results/package.json services/results/
 COPY --from=build /app/services/results/dist services/results/dist
+# The console's server and its built page (dist/ui): `orchestra console`.
+COPY --from=build /app/apps/console/package.json apps/console/
+COPY --from=build /app/apps/console/dist apps/console/dist
 COPY --from=build /app/apps/cli/package.json apps/cli/
 COPY --from=build /app/apps/cli/dist apps/cli/dist
 COPY --from=build /app/apps/cli/bin apps/cli/bin

@@ -22,6 +22,7 @@ const workspaces = {
   orchestrator: 'services/orchestrator',
   dispatcher: 'services/dispatcher',
   results: 'services/results',
+  console: 'apps/console',
   cli: 'apps/cli',
 };
 

@@ -1,4 +1,5 @@
-// Compiles every workspace's src/ to dist/ with swc (ESM, decorator metadata for NestJS).
+// Compiles every workspace's src/ to dist/ with swc (ESM, decorator metadata for NestJS), then
+// bundles the web pages (a workspace's ui/vite.config.ts: the console) into dist/ui with vite.
 // Type-checking is separate (`npm run typecheck`); this only emits JavaScript.
 import { execFileSync } from 'node:child_process';
 import { existsSync, readFileSync, rmSync } from 'node:fs';
@@ -30,4 +31,14 @@ for (const workspace of workspaces) {
     ],
     { stdio: 'inherit', cwd: join(root, workspace) },
   );
+}
+
+// After swc, which empties each dist/: vite writes the page into <workspace>/dist/ui.
+for (const workspace of workspaces) {
+  const config = join(root, workspace, 'ui', 'vite.config.ts');
+  if (!existsSync(config)) continue;
+  execFileSync(join(root, 'node_modules', '.bin', 'vite'), ['build', '--config', config], {
+    stdio: 'inherit',
+    cwd: join(root, workspace, 'ui'),
+  });
 }

@@ -57,9 +57,11 @@ export class ServiceProcess {
     services: string,
     natsUrl: string,
     env: Record<string, string> = {},
+    /** More arguments of `up` (`--console`). */
+    args: string[] = [],
   ): Promise<ServiceProcess> {
     assertBuilt();
-    const child = spawn(process.execPath, [BIN, 'up', '--services', services], {
+    const child = spawn(process.execPath, [BIN, 'up', '--services', services, ...args], {
       cwd: REPO_ROOT,
       // No health server unless the test asks for one (HEALTH_PORT): many run side by side.
       env: {

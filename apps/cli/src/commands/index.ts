@@ -1,4 +1,5 @@
 import type { CommandRegistration } from '../context.js';
+import { registerConsole } from './console.js';
 import { registerDeadLetters } from './dead-letters.js';
 import { registerCancel, registerList, registerReplay, registerResults, registerStatus } from './inspect.js';
 import { registerProvision } from './provision.js';
@@ -22,4 +23,5 @@ export const COMMANDS: readonly CommandRegistration[] = [
   registerList,
   registerCancel,
   registerDeadLetters,
+  registerConsole,
 ];

@@ -1,7 +1,9 @@
+import { connectNats } from '@orchestra/bus';
 import { traceLogFields } from '@orchestra/observability';
 import { pino } from 'pino';
-import { type CommandRegistration, ExitCode } from '../context.js';
+import { type Cli, type CommandRegistration, ExitCode } from '../context.js';
 import { SERVICES, type ServiceName, startStack } from '../stack.js';
+import { openConsole, parsePort } from './console.js';
 
 export const registerUp: CommandRegistration = (program, cli) => {
   program
@@ -10,7 +12,9 @@ export const registerUp: CommandRegistration = (program, cli) => {
       'start the services in this process; without NATS_URL also an embedded nats-server (store in .orchestra/)',
     )
     .option('--services <list>', `comma-separated subset of ${SERVICES.join(',')}`, SERVICES.join(','))
-    .action(async (options: { services: string }) => {
+    .option('--console', 'also serve the web console (see `orchestra console`)')
+    .option('--console-port <port>', 'port of the console (default 8081, or a free one if taken)', parsePort)
+    .action(async (options: { services: string; console?: boolean; consolePort?: number }) => {
       const services = options.services.split(',').map((name) => name.trim()) as ServiceName[];
       const unknown = services.filter((name) => !SERVICES.includes(name));
       if (unknown.length > 0) {
@@ -27,6 +31,7 @@ export const registerUp: CommandRegistration = (program, cli) => {
         env: cli.io.env,
       });
       const health = stack.healthPort ? `, health and metrics on :${stack.healthPort}` : '';
+      const web = options.console ? await startConsoleOf(cli, stack.natsUrl, options.consolePort) : undefined;
       cli.out(`orchestra up: ${services.join(', ')} on ${stack.natsUrl}${health} (Ctrl-C to stop)`);
       await new Promise<void>((resolve) => {
         const stop = () => resolve();
@@ -34,9 +39,31 @@ export const registerUp: CommandRegistration = (program, cli) => {
         process.once('SIGTERM', stop);
       });
       cli.out('orchestra up: stopping (draining in-flight work)');
+      await web?.stop();
       await stack.stop();
     });
 };
+
+/** The console on its own connection, next to the services (`up --console`). */
+async function startConsoleOf(cli: Cli, natsUrl: string, port: number | undefined) {
+  const connection = await connectNats({
+    servers: natsUrl.split(','),
+    name: 'orchestra-console',
+    env: cli.io.env,
+  });
+  const running = await openConsole(cli, {
+    connection,
+    natsUrl,
+    port: port ?? 8081,
+    anyPortIfTaken: port === undefined,
+  });
+  return {
+    async stop() {
+      await running.close();
+      await connection.drain().catch(() => undefined);
+    },
+  };
+}
 
 /**
  * pino: pretty lines for a person at a terminal, JSON otherwise (LOG_FORMAT=json|pretty, LOG_LEVEL).

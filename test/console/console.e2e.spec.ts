@@ -1,0 +1,119 @@
+/// <reference lib="dom" />
+// page.evaluate callbacks run in the browser: DOM types for them.
+import { ConsoleHarness } from './harness.js';
+import { MARKUP, markupPlan, partialPlan, retryThenFallbackPlan, slowPlan } from './plans.js';
+
+/** The console in Debian's chromium against `orchestra up --console` and a real nats-server. */
+describe('the web console in a browser', () => {
+  const system = new ConsoleHarness();
+
+  beforeAll(() => system.start());
+  afterAll(() => system.stop());
+  afterEach(() => {
+    expect(system.incidents).toEqual([]);
+  });
+
+  it('shows a new execution in the list and turns it completed without a reload', async () => {
+    const page = await system.page('/');
+    await page.waitForSelector('text=No executions yet');
+    await system.screenshot(page, 'executions-empty');
+    await page.evaluate(() => {
+      (window as unknown as { sameDocument: boolean }).sameDocument = true;
+    });
+    await system.client.execute(slowPlan('live-list', 3000), 'live-1');
+    const row = '[data-execution-id="live-1"] .badge';
+    await page.waitForSelector(row);
+    expect(['pending', 'running']).toContain(await page.locator(row).getAttribute('data-status'));
+    await system.screenshot(page, 'executions-running');
+    await system.waitForStatus(page, row, 'completed');
+    expect(await page.locator('[data-execution-id="live-1"] .progress-label').textContent()).toBe('2/2');
+    // Still the document loaded at the start: the row changed through the change stream.
+    expect(await page.evaluate(() => (window as unknown as { sameDocument?: boolean }).sameDocument)).toBe(
+      true,
+    );
+    await system.screenshot(page, 'executions-list');
+    await page.close();
+  });
+
+  it("draws a partial execution's graph with every task in its status", async () => {
+    await system.client.execute(partialPlan, 'partial-1');
+    expect((await system.finalResults('partial-1')).status).toBe('partial');
+    const page = await system.page('/executions/partial-1');
+    await system.waitForStatus(page, '.execution-title .badge', 'partial');
+    const statuses = await page
+      .locator('.task-node')
+      .evaluateAll((nodes) =>
+        nodes.map((node) => [node.getAttribute('data-task-id'), node.getAttribute('data-status')]),
+      );
+    expect(Object.fromEntries(statuses)).toEqual({
+      'ok-first': 'success',
+      fails: 'skipped',
+      'uses-failed': 'skipped',
+      'ok-last': 'success',
+    });
+    expect(await page.locator('.phase-frame').count()).toBe(2);
+    expect(await page.locator('path.edge-reference').count()).toBe(2);
+    expect(await page.locator('path.edge-phase').count()).toBe(1);
+    await system.screenshot(page, 'execution-graph-partial');
+    await page.close();
+  });
+
+  it('shows three bars for a task retried and then sent to its fallback, and the wait between', async () => {
+    await system.client.execute(retryThenFallbackPlan, 'fallback-1');
+    await system.finalResults('fallback-1');
+    const page = await system.page('/executions/fallback-1?tab=timeline&task=flaky');
+    await system.waitForStatus(page, '.execution-title .badge', 'completed');
+    const bars = page.locator('.timeline-task[data-task-id="flaky"] .attempt-bar');
+    await bars.nth(2).waitFor();
+    const attempts = await bars.evaluateAll((nodes) =>
+      nodes.map(
+        (node) =>
+          `${node.getAttribute('data-attempt')} ${node.getAttribute('data-kind')} ${node.getAttribute('data-outcome')}`,
+      ),
+    );
+    expect(attempts).toEqual(['1 first failed', '2 retry failed', '3 fallback succeeded']);
+    expect(await page.locator('.timeline-task[data-task-id="flaky"] .wait-backoff').count()).toBe(1);
+    expect(await page.locator('[data-testid="task-panel"] .attempt').count()).toBe(3);
+    await page.locator('[data-testid="replay-check"][data-matches="true"]').waitFor();
+    await system.screenshot(page, 'execution-timeline');
+    await page.goto(`${system.baseUrl}/executions/fallback-1?tab=history`);
+    await page.locator('.history-row[data-type="TaskRetryScheduled"]').click();
+    await page.locator('.history-detail .json-key', { hasText: 'next_attempt_number' }).waitFor();
+    await system.screenshot(page, 'execution-history');
+    await page.close();
+  });
+
+  it('cancels a running execution from the page and shows the CLI equivalent', async () => {
+    await system.client.execute(slowPlan('to-cancel', 30_000), 'cancel-1');
+    const page = await system.page('/executions/cancel-1');
+    await system.waitForStatus(page, '.execution-title .badge', 'running');
+    await page.getByRole('button', { name: 'Cancel execution' }).click();
+    await page.getByLabel('Reason').fill('not needed any more');
+    await page.getByRole('button', { name: 'Yes, cancel it' }).click();
+    await page.waitForSelector("text=orchestra cancel cancel-1 --reason 'not needed any more'");
+    await system.waitForStatus(page, '.execution-title .badge', 'cancelled');
+    expect((await system.finalResults('cancel-1')).status).toBe('cancelled');
+    await system.screenshot(page, 'execution-cancelled');
+    await page.close();
+  });
+
+  it('shows markup from a plan and a plugin output as text, and runs none of it', async () => {
+    await system.client.execute(markupPlan, 'markup-1');
+    await system.finalResults('markup-1');
+    const page = await system.page('/executions/markup-1?task=xss', () => {
+      (window as unknown as { ran: string[] }).ran = [];
+      window.alert = (message?: unknown) =>
+        (window as unknown as { ran: string[] }).ran.push(String(message));
+    });
+    await system.waitForStatus(page, '.execution-title .badge', 'completed');
+    await page.locator('[data-testid="task-panel"] .json-view').first().waitFor();
+    const panel = (await page.locator('[data-testid="task-panel"]').textContent()) ?? '';
+    expect(panel).toContain(MARKUP);
+    expect(panel).toContain('<script>alert(2)</script>');
+    expect(await page.locator('img[src="x"]').count()).toBe(0);
+    expect(await page.locator('#root script').count()).toBe(0);
+    expect(await page.evaluate(() => (window as unknown as { ran: string[] }).ran)).toEqual([]);
+    await system.screenshot(page, 'execution-markup');
+    await page.close();
+  });
+});
