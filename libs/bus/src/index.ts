@@ -12,3 +12,4 @@ export * from './provision.js';
 export { type PublishJsonOptions, publishJson, toHeaders } from './publish.js';
 export * from './service.js';
 export * from './subject-check.js';
+export * from './task-consumer.js';

@@ -4,6 +4,7 @@ export * from './events.js';
 export * from './graph.js';
 export * from './ids.js';
 export * from './json.js';
+export * from './json-schemas.js';
 export * from './limits.js';
 export * from './parse.js';
 export * from './plan.js';

@@ -12,6 +12,7 @@ import {
   type RunningService,
   serviceHandle,
   systemClock,
+  taskConsumerConfig,
 } from '@orchestra/bus';
 import { DispatchTask, Streams, Subjects } from '@orchestra/contracts';
 import 'reflect-metadata';
@@ -19,8 +20,6 @@ import { builtinPlugin } from './builtin.js';
 import { DispatcherModule } from './dispatcher.module.js';
 import type { Plugin } from './plugin.js';
 import { TaskRunner } from './task-runner.js';
-
-const SECOND_NS = 1_000_000_000;
 
 export interface DispatcherOptions {
   connection: NatsConnection;
@@ -84,15 +83,7 @@ function taskBinding(plugin: string, concurrency: number): ConsumerBinding {
     // A command for plugin A on B's subject is refused rather than run on the wrong plugin.
     verify: onSubjectOf<DispatchTask>('plugin', (task) => Subjects.tasks(task.plugin)),
     concurrency: concurrency * DELIVERED_PER_SLOT,
-    consumer: {
-      durable_name: `dispatch-${plugin}`,
-      filter_subject: Subjects.tasks(plugin),
-      // Short, so a command held by a crashed dispatcher comes back well before typical deadlines;
-      // running tasks keep theirs alive with heartbeats (working()).
-      ack_wait: 10 * SECOND_NS,
-      // A command whose worker keeps crashing is given up; the orchestrator's deadline takes over.
-      max_deliver: 5,
-      max_ack_pending: Math.max(concurrency * DELIVERED_PER_SLOT * 2, 64),
-    },
+    // The consumer every worker of the plugin shares, in whatever language (docs/workers.md).
+    consumer: taskConsumerConfig(plugin, Math.max(concurrency * DELIVERED_PER_SLOT * 2, 64)),
   };
 }
