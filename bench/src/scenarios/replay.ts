@@ -3,10 +3,9 @@ import { connect } from '@nats-io/transport-node';
 import { decodeText, provisionAll, readEvents } from '@orchestra/bus';
 import { EventRecord, type ExecutionEvent, Streams, Subjects, type TaskOutcome } from '@orchestra/contracts';
 import {
-  applyInPlace,
   type DecisionInput,
   decide,
-  draftOf,
+  ExecutionFold,
   type ExecutionState,
   fold,
   initialState,
@@ -165,7 +164,7 @@ export async function replay(count: number, samplePerExecution: number, timeoutM
     // The whole replay as a reader does it: one pass over the stream, each record decoded,
     // validated and folded into its execution's state as it arrives.
     t0 = performance.now();
-    const states = new Map<string, ExecutionState>();
+    const states = new Map<string, ExecutionFold>();
     let streamed = 0;
     let streamedRecords = 0;
     const replayer = await js.consumers.get(Streams.events, { deliver_policy: DeliverPolicy.All });
@@ -177,10 +176,10 @@ export async function replay(count: number, samplePerExecution: number, timeoutM
         for (const event of parsed.data) {
           let state = states.get(event.execution_id);
           if (!state) {
-            state = draftOf(initialState());
+            state = new ExecutionFold();
             states.set(event.execution_id, state);
           }
-          applyInPlace(state, event);
+          state.apply([event]);
           streamed += 1;
         }
       }
@@ -190,7 +189,7 @@ export async function replay(count: number, samplePerExecution: number, timeoutM
     replayMessages.stop();
     const streamMs = performance.now() - t0;
     let streamedFinished = 0;
-    for (const state of states.values()) if (state.status === 'finished') streamedFinished += 1;
+    for (const state of states.values()) if (state.state.status === 'finished') streamedFinished += 1;
     if (streamedFinished !== executions)
       throw new Error(`replay: ${streamedFinished} of ${executions} streamed folds reached "finished"`);
 

@@ -1,6 +1,6 @@
 import { LIMITS } from '@orchestra/contracts';
-import { backoffDelay } from './backoff.js';
-import type { Emitter } from './decide.js';
+import type { Emitter } from './emitter.js';
+import { afterFailure } from './failure-policy.js';
 import { resolveInput } from './resolve.js';
 import type { ExecutionState, PhaseResultStatus, PhaseState, TaskIndexEntry, TaskState } from './state.js';
 import { isTerminal, unfinishedCount } from './state.js';
@@ -48,8 +48,12 @@ function advancePhase(emitter: Emitter, phase_id: string): boolean {
     if (counts.pending + counts.attempt_failed + counts.retry_wait === 0) break;
     const task = state.tasks[task_id] as TaskState;
     const entry = index.tasks[task_id] as TaskIndexEntry;
-    if (task.status === 'attempt_failed') progressed = afterFailure(emitter, task, entry) || progressed;
-    else if (task.status === 'pending') progressed = tryStart(emitter, task, entry) || progressed;
+    if (task.status === 'attempt_failed') {
+      afterFailure(emitter, task, entry, (plugin) =>
+        dispatch(emitter, task, entry, 'fallback', plugin, task.input_context ?? {}),
+      );
+      progressed = true;
+    } else if (task.status === 'pending') progressed = tryStart(emitter, task, entry) || progressed;
     else if (task.status === 'retry_wait' && (task.retry_due_at ?? 0) <= emitter.now) {
       dispatch(emitter, task, entry, 'retry', entry.task.assigned_plugin, task.input_context ?? {});
       progressed = true;
@@ -100,40 +104,6 @@ function tryStart(emitter: Emitter, task: TaskState, entry: TaskIndexEntry): boo
     }
   }
   dispatch(emitter, task, entry, 'first', entry.task.assigned_plugin, input);
-  return true;
-}
-
-/** The seed's failure handling: retry while retries remain, then the fallback, then skip or abort. */
-function afterFailure(emitter: Emitter, task: TaskState, entry: TaskIndexEntry): boolean {
-  const spec = entry.task;
-  const ref = { phase_id: task.phase_id, task_id: task.task_id };
-  // A non-retryable failure (the plugin said so) skips the remaining retries, not the fallback.
-  if (task.kind !== 'fallback' && task.last_retryable && task.attempt_number <= spec.retries) {
-    const delay_ms = backoffDelay(spec.backoff, task.attempt_number);
-    emitter.emit({
-      type: 'TaskRetryScheduled',
-      ...ref,
-      next_attempt_number: task.attempt_number + 1,
-      delay_ms,
-      due_at: emitter.now + delay_ms,
-    });
-    return true;
-  }
-  if (spec.fallback_plugin && task.kind !== 'fallback') {
-    dispatch(emitter, task, entry, 'fallback', spec.fallback_plugin, task.input_context ?? {});
-    return true;
-  }
-  const attempts = `${task.attempt_number} attempt${task.attempt_number === 1 ? '' : 's'}`;
-  const cause = `gave up after ${attempts}: ${task.error ?? 'unknown error'}`;
-  if (entry.policy === 'continue') skip(emitter, task, cause);
-  else {
-    emitter.emit({
-      type: 'TaskGaveUp',
-      ...ref,
-      status: task.last_failure === 'timeout' ? 'timeout' : 'failed',
-      reason: `task "${task.task_id}" ${cause}; on_partial_failure is abort`,
-    });
-  }
   return true;
 }
 

@@ -7,7 +7,8 @@ import {
   validatePlan,
 } from '@orchestra/contracts';
 import { advance } from './advance.js';
-import { applyInPlace, draftOf } from './evolve.js';
+import { type Emitter, emitterFor } from './emitter.js';
+import { draftOf } from './evolve.js';
 import type { ExecutionState } from './state.js';
 
 /** What can happen to an execution from outside. The orchestrator resolves execution ids first. */
@@ -30,17 +31,6 @@ export interface Decision {
   /** Why the input itself changed nothing (duplicate, late, unknown), or null when it applied. */
   ignored: string | null;
 }
-
-/**
- * Collects decided events and folds each into the working state at once, so later rules see the
- * effect of earlier ones within the same decision.
- */
-export interface Emitter {
-  readonly state: ExecutionState;
-  readonly now: number;
-  emit(event: DistributiveOmit<ExecutionEvent, 'execution_id' | 'at'>): void;
-}
-type DistributiveOmit<T, K extends PropertyKey> = T extends unknown ? Omit<T, K> : never;
 
 /**
  * decide(state, input, ctx) -> events. Handles the input, then advances the execution as far as
@@ -98,27 +88,6 @@ export function inputExecutionId(input: DecisionInput): string {
     default:
       return input.execution_id;
   }
-}
-
-function emitterFor(
-  draft: ExecutionState,
-  events: ExecutionEvent[],
-  executionId: string,
-  now: number,
-): Emitter {
-  return {
-    state: draft,
-    now,
-    emit(partial) {
-      const event = {
-        ...partial,
-        execution_id: draft.execution_id ?? executionId,
-        at: now,
-      } as ExecutionEvent;
-      events.push(event);
-      applyInPlace(draft, event);
-    },
-  };
 }
 
 function handle(emitter: Emitter, input: DecisionInput): string | null {

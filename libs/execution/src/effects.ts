@@ -40,6 +40,29 @@ export function effectsOf(state: ExecutionState, events: readonly ExecutionEvent
   return effects;
 }
 
+/** Events whose effects (a dispatch, a timer, a cancel notice) go out on the bus. */
+const EFFECTFUL = new Set<ExecutionEvent['type']>([
+  'TaskDispatched',
+  'TaskRetryScheduled',
+  'ExecutionCancelled',
+  'TaskGaveUp',
+]);
+
+/**
+ * What the outbox publishes for one stored record, judged against the execution's current state
+ * (at least as new as the record): the same as `effectsOf`, minus what has become moot since (a
+ * dispatch whose attempt already ended is not sent again). This is how effects lost in a crash
+ * between append and publish go out after a restart: the record is redelivered to the outbox.
+ */
+export function outboxEffects(state: ExecutionState, record: readonly ExecutionEvent[]): Effect[] {
+  return hasEffects(record) ? effectsOf(state, record) : [];
+}
+
+/** Whether a record asks for anything on the bus (cheap: no state needed to tell). */
+export function hasEffects(record: readonly ExecutionEvent[]): boolean {
+  return record.some((event) => EFFECTFUL.has(event.type));
+}
+
 /**
  * Every effect the current state still needs: a dispatch per running attempt, their deadline
  * timers and a timer per waiting retry. Re-published after a crash between append and publish;

@@ -31,6 +31,28 @@ export function fold(
 }
 
 /**
+ * A fold that grows event by event without copying the state each time (as `evolve` must): for
+ * readers of a long log or of many records of one execution. `state` is the fold so far; it is
+ * changed by the next `apply`, so read it, do not keep it.
+ */
+export class ExecutionFold {
+  private readonly draft: ExecutionState;
+
+  constructor(from: ExecutionState = initialState()) {
+    this.draft = draftOf(from);
+  }
+
+  apply(events: Iterable<ExecutionEvent>): this {
+    for (const event of events) applyInPlace(this.draft, event);
+    return this;
+  }
+
+  get state(): ExecutionState {
+    return this.draft;
+  }
+}
+
+/**
  * Applies one event to a draft made by `draftOf`, changing its containers in place (entries are
  * replaced, never mutated). Events that do not fit the state (unknown task, wrong order) only
  * advance the version: the log is the truth and the fold must accept any log.

@@ -1,33 +1,49 @@
+import { nextStepAfterFailure } from './failure-policy.js';
 import { toExecutionResults } from './projections.js';
 import { onePhase, phase, plan, task } from './testing/plans.js';
-import { Simulation } from './testing/simulate.js';
+import { specFor, T0 } from './testing/specification.js';
 
-describe('on_partial_failure: continue (the default)', () => {
-  it('ends an exhausted task skipped, carrying its last error, and runs the rest', () => {
-    const sim = new Simulation();
-    sim.execute(
-      plan([phase('p1', [task('a'), task('b')]), phase('p2', [task('c')], { depends_on_phases: ['p1'] })]),
+// The failure policy, rule by rule (failure-policy.ts): given a history, when an attempt fails,
+// then exactly these events.
+
+const refused = { message: 'HTTP 401: bad key', code: 'HTTP_401', retryable: false } as const;
+
+describe('after a failed attempt', () => {
+  it('retries on the assigned plugin while retries remain, after the backoff', () => {
+    const s = specFor(
+      onePhase([task('a', { retries: 2, backoff: { initial_ms: 100, multiplier: 3, max_ms: 1_000 } })]),
     );
-    sim.fail('a', 'disk full');
-    expect(sim.state.tasks.a).toMatchObject({ status: 'skipped', error: 'disk full' });
-    expect(sim.eventsOf('TaskSkipped')[0]?.reason).toBe('gave up after 1 attempt: disk full');
-    sim.succeed('b');
-    sim.succeed('c');
-    expect(sim.eventsOf('PhaseFinished').map((e) => [e.phase_id, e.status])).toEqual([
-      ['p1', 'partial'],
-      ['p2', 'completed'],
-    ]);
-    expect(sim.eventsOf('ExecutionFinished')[0]?.status).toBe('partial');
-    const results = toExecutionResults(sim.state);
-    expect(results.summary).toEqual({ total_tasks: 3, successful: 2, failed: 0, skipped: 1, timeout: 0 });
-    expect(results.errors).toEqual([]);
+    s.given(s.started(), s.phaseStarted('p1'), s.dispatched('a'))
+      .when(s.failure('a', 'boom'), { now: T0 + 5 })
+      .then(s.failed('a', 'boom'), s.retryScheduled('a', { delay_ms: 100, at: T0 + 5 }));
   });
-});
 
-describe('on_partial_failure: abort', () => {
-  function aborting() {
-    const sim = new Simulation();
-    sim.execute(
+  it('hands the task to the fallback plugin once the retries are spent, counting attempts on', () => {
+    const s = specFor(onePhase([task('a', { retries: 1, fallback_plugin: 'backup' })]));
+    const history = [s.started(), s.phaseStarted('p1'), s.dispatched('a'), s.failed('a', 'one')];
+    s.given(
+      ...history,
+      s.retryScheduled('a', { delay_ms: 200 }),
+      s.dispatched('a', { attempt: 2, kind: 'retry' }),
+    )
+      .when(s.failure('a', 'two', { attempt: 2 }))
+      .then(s.failed('a', 'two', { attempt: 2 }), s.dispatched('a', { attempt: 3, kind: 'fallback' }));
+  });
+
+  it('skips the task with its last error under continue, and the run goes on to its end', () => {
+    const s = specFor(onePhase([task('a'), task('b')]));
+    s.given(s.started(), s.phaseStarted('p1'), s.dispatched('a'), s.dispatched('b'), s.succeeded('b', 1))
+      .when(s.failure('a', 'disk full'))
+      .then(
+        s.failed('a', 'disk full'),
+        s.skipped('a', 'gave up after 1 attempt: disk full'),
+        s.phaseFinished('p1', 'partial'),
+        s.finished('partial'),
+      );
+  });
+
+  it('gives up under abort: no new task starts, unfinished tasks are skipped, every open phase ends', () => {
+    const s = specFor(
       plan(
         [
           phase('p1', [task('a'), task('b')]),
@@ -37,72 +53,58 @@ describe('on_partial_failure: abort', () => {
         { on_partial_failure: 'abort' },
       ),
     );
-    sim.succeed('c');
-    return sim;
-  }
-
-  it('still retries a failed attempt while retries remain', () => {
-    const sim = new Simulation();
-    sim.execute(onePhase([task('a', { retries: 1 })], { on_partial_failure: 'abort' }));
-    sim.fail('a');
-    expect(sim.state.tasks.a?.status).toBe('retry_wait');
-    expect(sim.state.stopping).toBeNull();
+    const reason = 'task "a" gave up after 1 attempt: disk full; on_partial_failure is abort';
+    const aborted = `execution aborted: ${reason}`;
+    s.given(
+      s.started(),
+      s.phaseStarted('p1'),
+      s.dispatched('a'),
+      s.dispatched('b'),
+      s.phaseStarted('p2'),
+      s.dispatched('c'),
+      s.succeeded('c', 1),
+      s.dispatched('d'),
+    )
+      .when(s.failure('a', 'disk full'))
+      .then(
+        s.failed('a', 'disk full'),
+        s.gaveUp('a', 'failed', reason),
+        s.skipped('b', aborted),
+        s.phaseFinished('p1', 'failed'),
+        s.skipped('d', aborted),
+        s.phaseFinished('p2', 'partial'),
+        s.skipped('e', aborted),
+        s.phaseFinished('p3', 'skipped'),
+        s.finished('failed'),
+      );
   });
 
-  it('ends an exhausted task failed and the execution failed', () => {
-    const sim = aborting();
-    sim.fail('a', 'disk full');
-    expect(sim.eventsOf('TaskGaveUp')).toEqual([
-      expect.objectContaining({
-        task_id: 'a',
-        status: 'failed',
-        reason: 'task "a" gave up after 1 attempt: disk full; on_partial_failure is abort',
-      }),
-    ]);
-    expect(sim.state.tasks.a).toMatchObject({ status: 'failed', error: 'disk full' });
-    expect(sim.eventsOf('ExecutionFinished')[0]?.status).toBe('failed');
-    expect(toExecutionResults(sim.state).errors).toEqual([sim.eventsOf('TaskGaveUp')[0]?.reason]);
+  it('still retries under abort while retries remain', () => {
+    const s = specFor(onePhase([task('a', { retries: 1 })], { on_partial_failure: 'abort' }));
+    s.given(s.started(), s.phaseStarted('p1'), s.dispatched('a'))
+      .when(s.failure('a', 'boom'))
+      .then(s.failed('a', 'boom'), s.retryScheduled('a', { delay_ms: 200 }));
   });
 
-  it('starts no new task, skips running and pending tasks, and ends every open phase', () => {
-    const sim = aborting();
-    const decision = sim.fail('a');
-    expect(decision.events.filter((e) => e.type === 'TaskDispatched' || e.type === 'PhaseStarted')).toEqual(
-      [],
-    );
-    expect(sim.dispatchedTasks()).toEqual(['a', 'b', 'c', 'd']);
-    const reason = `execution aborted: ${sim.eventsOf('TaskGaveUp')[0]?.reason}`;
-    expect(sim.eventsOf('TaskSkipped').map((e) => [e.task_id, e.reason])).toEqual([
-      ['b', reason],
-      ['d', reason],
-      ['e', reason],
-    ]);
-    expect(sim.eventsOf('PhaseFinished').map((e) => [e.phase_id, e.status])).toEqual([
-      ['p1', 'failed'],
-      ['p2', 'partial'],
-      ['p3', 'skipped'],
-    ]);
-    expect(sim.types().at(-1)).toBe('ExecutionFinished');
-  });
-
-  it('tells the dispatchers to stop the running tasks', () => {
-    const sim = aborting();
-    sim.fail('a');
-    expect(sim.cancelNotices).toBe(1);
-  });
-
-  it('ignores outcomes of tasks that were running when it aborted', () => {
-    const sim = aborting();
-    sim.fail('a');
-    expect(sim.succeed('b').ignored).toBe('execution already ended (failed)');
-    expect(sim.state.tasks.b?.status).toBe('skipped');
+  it('gives up as timeout when the last attempt timed out', () => {
+    const s = specFor(onePhase([task('a', { timeout_ms: 100 }), task('b')], { on_partial_failure: 'abort' }));
+    const reason =
+      'task "a" gave up after 1 attempt: attempt 1 on worker timed out after 100 ms; on_partial_failure is abort';
+    s.given(s.started(), s.phaseStarted('p1'), s.dispatched('a'), s.dispatched('b', { at: T0 + 50 }))
+      .when(s.timer('deadline', 'a', 1, T0 + 100), { now: T0 + 100 })
+      .then(
+        s.timedOut('a', { duration_ms: 100 }),
+        s.gaveUp('a', 'timeout', reason),
+        s.skipped('b', `execution aborted: ${reason}`),
+        s.phaseFinished('p1', 'failed'),
+        s.finished('failed'),
+      );
   });
 });
 
 describe('a phase-level on_partial_failure', () => {
-  it('continues the phase under a plan that aborts', () => {
-    const sim = new Simulation();
-    sim.execute(
+  it('continues its phase under a plan that aborts', () => {
+    const s = specFor(
       plan(
         [phase('p1', [task('a'), task('b')], { on_partial_failure: 'continue' }), phase('p2', [task('c')])],
         {
@@ -110,43 +112,92 @@ describe('a phase-level on_partial_failure', () => {
         },
       ),
     );
-    sim.fail('a');
-    expect(sim.state.tasks.a?.status).toBe('skipped');
-    expect(sim.state.stopping).toBeNull();
-    sim.fail('c');
-    expect(sim.state.tasks.c?.status).toBe('failed');
-    expect(sim.state.result).toBe('failed');
+    s.given(
+      s.started(),
+      s.phaseStarted('p1'),
+      s.dispatched('a'),
+      s.dispatched('b'),
+      s.phaseStarted('p2'),
+      s.dispatched('c'),
+    )
+      .when(s.failure('a', 'x'))
+      .then(s.failed('a', 'x'), s.skipped('a', 'gave up after 1 attempt: x'));
   });
 
   it('aborts the run from its phase under a plan that continues', () => {
-    const sim = new Simulation();
-    sim.execute(
-      plan([phase('p1', [task('a')]), phase('p2', [task('b'), task('c')], { on_partial_failure: 'abort' })]),
-    );
-    sim.fail('a');
-    expect(sim.state.tasks.a?.status).toBe('skipped');
-    sim.fail('b');
-    expect(sim.state.tasks).toMatchObject({ b: { status: 'failed' }, c: { status: 'skipped' } });
-    expect(sim.state.result).toBe('failed');
+    const s = specFor(plan([phase('p1', [task('a'), task('b')], { on_partial_failure: 'abort' })]));
+    const reason = 'task "a" gave up after 1 attempt: x; on_partial_failure is abort';
+    s.given(s.started(), s.phaseStarted('p1'), s.dispatched('a'), s.dispatched('b'))
+      .when(s.failure('a', 'x'))
+      .then(
+        s.failed('a', 'x'),
+        s.gaveUp('a', 'failed', reason),
+        s.skipped('b', `execution aborted: ${reason}`),
+        s.phaseFinished('p1', 'failed'),
+        s.finished('failed'),
+      );
   });
 });
 
 describe('a failure the plugin marks non-retryable', () => {
-  const refused = { message: 'HTTP 401: bad key', code: 'HTTP_401', retryable: false } as const;
+  it('skips the remaining retries and goes straight to the fallback plugin, recording code and flag', () => {
+    const s = specFor(onePhase([task('a', { retries: 2, fallback_plugin: 'backup' })]));
+    s.given(s.started(), s.phaseStarted('p1'), s.dispatched('a'))
+      .when(s.failure('a', refused))
+      .then(s.failed('a', refused), s.dispatched('a', { attempt: 2, kind: 'fallback' }));
+  });
 
-  it('skips the remaining retries and goes straight to the fallback plugin, keeping the count', () => {
-    const sim = new Simulation();
-    sim.execute(onePhase([task('a', { retries: 2, fallback_plugin: 'backup' })]));
-    const decision = sim.fail('a', refused);
-    expect(decision.events.map((e) => e.type)).toEqual(['TaskFailed', 'TaskDispatched']);
-    expect(decision.events[0]).toMatchObject({
-      code: 'HTTP_401',
-      retryable: false,
-      error: 'HTTP 401: bad key',
-    });
-    expect(decision.events[1]).toMatchObject({ kind: 'fallback', plugin: 'backup', attempt_number: 2 });
-    sim.succeed('a', { ok: 1 });
-    expect(toExecutionResults(sim.state).phases[0]?.tasks[0]?.attempts).toEqual([
+  it('without a fallback, ends the task at once: skipped under continue', () => {
+    const s = specFor(onePhase([task('a', { retries: 3 })]));
+    s.given(s.started(), s.phaseStarted('p1'), s.dispatched('a'))
+      .when(s.failure('a', refused))
+      .then(
+        s.failed('a', refused),
+        s.skipped('a', 'gave up after 1 attempt: HTTP 401: bad key'),
+        s.phaseFinished('p1', 'partial'),
+        s.finished('partial'),
+      );
+  });
+
+  it('on the fallback attempt, ends the task as any failure of the fallback does', () => {
+    const s = specFor(onePhase([task('a', { fallback_plugin: 'backup' })], { on_partial_failure: 'abort' }));
+    const reason = 'task "a" gave up after 2 attempts: HTTP 401: bad key; on_partial_failure is abort';
+    s.given(
+      s.started(),
+      s.phaseStarted('p1'),
+      s.dispatched('a'),
+      s.failed('a', 'x'),
+      s.dispatched('a', { attempt: 2, kind: 'fallback' }),
+    )
+      .when(s.failure('a', refused, { attempt: 2, plugin: 'backup' }))
+      .then(
+        s.failed('a', refused, { attempt: 2, plugin: 'backup' }),
+        s.gaveUp('a', 'failed', reason),
+        s.phaseFinished('p1', 'failed'),
+        s.finished('failed'),
+      );
+  });
+
+  it('only concerns its own attempt: a retryable failure with a code is retried as usual', () => {
+    const s = specFor(onePhase([task('a', { retries: 1 })]));
+    const busy = { message: 'busy', code: 'HTTP_503' };
+    s.given(s.started(), s.phaseStarted('p1'), s.dispatched('a'))
+      .when(s.failure('a', busy))
+      .then(s.failed('a', busy), s.retryScheduled('a', { delay_ms: 200 }));
+  });
+
+  it('shows in the results as the attempt that sent the task to its fallback', () => {
+    const s = specFor(onePhase([task('a', { retries: 2, fallback_plugin: 'backup' })]));
+    const { decision } = s
+      .given(
+        s.started(),
+        s.phaseStarted('p1'),
+        s.dispatched('a'),
+        s.failed('a', refused),
+        s.dispatched('a', { attempt: 2, kind: 'fallback' }),
+      )
+      .when(s.success('a', { ok: 1 }, { attempt: 2, plugin: 'backup' }));
+    expect(toExecutionResults(decision.state).phases[0]?.tasks[0]?.attempts).toEqual([
       expect.objectContaining({
         attempt_number: 1,
         status: 'failed',
@@ -156,48 +207,49 @@ describe('a failure the plugin marks non-retryable', () => {
       expect.objectContaining({ attempt_number: 2, kind: 'fallback', plugin: 'backup', status: 'success' }),
     ]);
   });
+});
 
-  it('without a fallback, ends the task at once under continue (skipped) and under abort (failed)', () => {
-    const continuing = new Simulation();
-    continuing.execute(onePhase([task('a', { retries: 3 })]));
-    continuing.fail('a', refused);
-    expect(continuing.state.tasks.a).toMatchObject({ status: 'skipped', attempt_number: 1 });
-    const aborting = new Simulation();
-    aborting.execute(onePhase([task('a', { retries: 3 })], { on_partial_failure: 'abort' }));
-    aborting.fail('a', refused);
-    expect(aborting.eventsOf('TaskGaveUp')).toEqual([expect.objectContaining({ status: 'failed' })]);
-  });
-
-  it('only affects its own attempt: a later retryable failure is retried as usual', () => {
-    const sim = new Simulation();
-    sim.execute(onePhase([task('a', { retries: 1 })]));
-    sim.fail('a', { message: 'busy', code: 'HTTP_503' });
-    expect(sim.eventsOf('TaskFailed')[0]).toMatchObject({ code: 'HTTP_503' });
-    expect(sim.eventsOf('TaskFailed')[0]).not.toHaveProperty('retryable');
-    expect(sim.state.tasks.a?.status).toBe('retry_wait');
+describe('nextStepAfterFailure (the policy as data)', () => {
+  it('names each step with what it needs', () => {
+    const s = specFor(onePhase([task('a', { retries: 1, fallback_plugin: 'backup' })]));
+    const { state } = s.given(s.started(), s.phaseStarted('p1'), s.dispatched('a'), s.failed('a', 'x'));
+    const entry = state.index?.tasks.a;
+    const failed = state.tasks.a;
+    if (!entry || !failed) throw new Error('task a missing');
+    expect(nextStepAfterFailure(failed, entry)).toEqual({ kind: 'retry', delay_ms: 200 });
+    expect(nextStepAfterFailure({ ...failed, last_retryable: false }, entry)).toEqual({
+      kind: 'fallback',
+      plugin: 'backup',
+    });
+    expect(nextStepAfterFailure({ ...failed, kind: 'fallback', attempt_number: 3 }, entry)).toEqual({
+      kind: 'skip',
+      reason: 'gave up after 3 attempts: x',
+    });
   });
 });
 
 describe('tokens of agent attempts', () => {
   it('are recorded per attempt, summed per task and for the whole execution', () => {
-    const sim = new Simulation();
-    sim.execute(
-      onePhase([task('a', { retries: 1, backoff: { initial_ms: 0, multiplier: 1, max_ms: 0 } }), task('b')]),
-    );
+    const s = specFor(onePhase([task('a', { retries: 1 }), task('b')]));
     const usage = (input_tokens: number, output_tokens: number) => ({
       model: 'gpt-x',
       input_tokens,
       output_tokens,
     });
-    sim.answer(sim.dispatchOf('a'), { kind: 'fail', message: 'not JSON', usage: usage(100, 7) });
-    sim.advanceTo(sim.now);
-    sim.answer(sim.dispatchOf('a'), {
-      kind: 'succeed',
-      output: { x: 1 },
-      usage: { ...usage(110, 20), finish_reason: 'stop' },
-    });
-    sim.succeed('b');
-    const results = toExecutionResults(sim.state);
+    const failedWithUsage = { ...s.failed('a', 'not JSON'), usage: usage(100, 7) };
+    const { decision } = s
+      .given(
+        s.started(),
+        s.phaseStarted('p1'),
+        s.dispatched('a'),
+        s.dispatched('b'),
+        failedWithUsage,
+        s.retryScheduled('a', { delay_ms: 200 }),
+        s.dispatched('a', { attempt: 2, kind: 'retry' }),
+        s.succeeded('b', 1),
+      )
+      .when(s.success('a', { x: 1 }, { attempt: 2, usage: { ...usage(110, 20), finish_reason: 'stop' } }));
+    const results = toExecutionResults(decision.state);
     const [a, b] = results.phases[0]?.tasks ?? [];
     expect(a?.attempts.map((attempt) => attempt.usage)).toEqual([
       usage(100, 7),

@@ -1,8 +1,42 @@
-export * from './backoff.js';
-export * from './decide.js';
-export * from './effects.js';
-export * from './evolve.js';
-export * from './plan-index.js';
-export * from './projections.js';
-export * from './resolve.js';
-export * from './state.js';
+// The public API of libs/execution: what services, the CLI and tools may use. Internals (the
+// in-place fold, the rules' emitter) stay behind it; see docs/architecture.md.
+
+export {
+  type BatchDecision,
+  type Decision,
+  type DecisionContext,
+  type DecisionInput,
+  decide,
+  decideAll,
+  inputExecutionId,
+  staleOutcomeReason,
+} from './decide.js';
+export { type ExecutionDecider, executionDecider } from './decider.js';
+export {
+  deadlineTimerDue,
+  type Effect,
+  effectsOf,
+  hasEffects,
+  inFlightEffects,
+  outboxEffects,
+  timerIsMoot,
+} from './effects.js';
+export { ExecutionFold, evolve, fold } from './evolve.js';
+export { backoffDelay, type NextStep, nextStepAfterFailure } from './failure-policy.js';
+export { buildPlanIndex } from './plan-index.js';
+export { executionStatus, fitResults, toExecutionContext, toExecutionResults } from './projections.js';
+export { type OutputLookup, type Resolution, resolveInput } from './resolve.js';
+export {
+  type AttemptKind,
+  type AttemptRecord,
+  type ExecutionError,
+  type ExecutionState,
+  initialState,
+  isTerminal,
+  type PhaseState,
+  type PlanIndex,
+  type TaskIndexEntry,
+  type TaskState,
+  type TaskStatus,
+  TERMINAL_TASK_STATUSES,
+} from './state.js';

@@ -9,8 +9,8 @@ import {
   validatePlan,
 } from '@orchestra/contracts';
 import fc from 'fast-check';
-import { backoffDelay } from './backoff.js';
 import { fold } from './evolve.js';
+import { backoffDelay } from './failure-policy.js';
 import { toExecutionResults } from './projections.js';
 import { maxAttempts, planArbitrary } from './testing/arbitraries.js';
 import { type Answer, outcomeOf, Simulation } from './testing/simulate.js';

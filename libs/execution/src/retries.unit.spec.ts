@@ -1,4 +1,4 @@
-import { backoffDelay } from './backoff.js';
+import { backoffDelay } from './failure-policy.js';
 import { onePhase, task } from './testing/plans.js';
 import { Simulation } from './testing/simulate.js';
 

@@ -8,8 +8,10 @@ import {
   type ExecutionState,
   effectsOf,
   fold,
+  hasEffects,
   initialState,
   inputExecutionId,
+  outboxEffects,
   timerIsMoot,
 } from '@orchestra/execution';
 import { orchestraMetrics } from '@orchestra/observability';
@@ -17,14 +19,6 @@ import type { EffectPublisher } from './effect-publisher.js';
 import type { ExecutionStore, LoadedExecution } from './execution-store.js';
 
 const MAX_CONFLICTS = 20;
-
-/** Events whose effects (a dispatch, a timer, a cancel notice) go out on the bus. */
-const EFFECTFUL = new Set<ExecutionEvent['type']>([
-  'TaskDispatched',
-  'TaskRetryScheduled',
-  'ExecutionCancelled',
-  'TaskGaveUp',
-]);
 
 /** Records whose directly published effects are remembered for the outbox (another replica's outbox may take them). */
 const MAX_PUBLISHED_ENTRIES = 20_000;
@@ -91,10 +85,9 @@ export class Orchestrator {
       this.published.delete(seq);
       if (await direct) return;
     }
-    if (!events.some((event) => EFFECTFUL.has(event.type))) return;
+    if (!hasEffects(events)) return;
     const { state } = await this.store.atLeast(first.execution_id, seq);
-    // Judged against the current state: a dispatch whose attempt already ended is not sent again.
-    await this.effects.publish(effectsOf(state, events));
+    await this.effects.publish(outboxEffects(state, events));
   }
 
   /**

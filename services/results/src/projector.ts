@@ -2,15 +2,7 @@ import type { JetStreamManager } from '@nats-io/jetstream';
 import type { KV } from '@nats-io/kv';
 import { type BusLogger, encode, errorFields, isWrongLastSequence, readEvents } from '@orchestra/bus';
 import { type ExecutionEvent, ValidationError } from '@orchestra/contracts';
-import {
-  applyInPlace,
-  draftOf,
-  type ExecutionState,
-  fitResults,
-  fold,
-  initialState,
-  toExecutionResults,
-} from '@orchestra/execution';
+import { ExecutionFold, type ExecutionState, fitResults, toExecutionResults } from '@orchestra/execution';
 
 /** A message waiting for a write of the results that includes its events. */
 interface Waiter {
@@ -28,10 +20,10 @@ interface Message {
 /** One execution: its fold, the messages waiting for a write, the write in flight. */
 interface Lane {
   /** The fold, owned by the lane and changed in place; undefined while the log is being read. */
-  state: ExecutionState | undefined;
-  /** Last sequence of the log read in full: every message up to it is in `state`. */
+  fold: ExecutionFold | undefined;
+  /** Last sequence of the log read in full: every message up to it is in `fold`. */
   loadedSeq: number;
-  /** Last sequence folded into `state`. */
+  /** Last sequence folded into `fold`. */
   seq: number;
   /** Highest sequence included in a successful write. */
   writtenSeq: number;
@@ -39,7 +31,7 @@ interface Lane {
   revision: number;
   /** Messages that came while the log was being read, in delivery order. */
   queued: Message[];
-  /** Messages folded into `state`, waiting for a write that includes them. */
+  /** Messages folded into `fold`, waiting for a write that includes them. */
   waiting: Waiter[];
   writing: Promise<void> | undefined;
   conflicts: number;
@@ -105,7 +97,7 @@ export class ResultsProjector {
       this.lanes.set(id, lane);
     } else if (opensTheLog(message.events)) lane = this.openAtStart(id);
     else lane = this.open(id);
-    if (lane.state === undefined) lane.queued.push(message);
+    if (lane.fold === undefined) lane.queued.push(message);
     else this.foldInto(id, lane, message);
   }
 
@@ -122,12 +114,12 @@ export class ResultsProjector {
    * another instance wrote first), creating the entry conflicts and the lane reads the log.
    */
   private openAtStart(id: string): Lane {
-    return this.addLane(id, draftOf(initialState()));
+    return this.addLane(id, new ExecutionFold());
   }
 
-  private addLane(id: string, state: ExecutionState | undefined): Lane {
+  private addLane(id: string, fold: ExecutionFold | undefined): Lane {
     const lane: Lane = {
-      state,
+      fold,
       loadedSeq: 0,
       seq: 0,
       writtenSeq: 0,
@@ -149,7 +141,7 @@ export class ResultsProjector {
    * this fold holds at least as much, and a write by anyone after it makes ours conflict.
    */
   private async load(id: string, lane: Lane, after?: Promise<void>): Promise<void> {
-    lane.state = undefined;
+    lane.fold = undefined;
     try {
       await after;
       const revision = (await this.kv.get(id))?.revision ?? 0;
@@ -160,7 +152,7 @@ export class ResultsProjector {
         for (const message of lane.queued.splice(0)) this.accept(id, message);
         return;
       }
-      lane.state = fold(read.events.map((stored) => stored.event));
+      lane.fold = new ExecutionFold().apply(read.events.map((stored) => stored.event));
       lane.loadedSeq = read.lastSeq;
       lane.seq = read.lastSeq;
       lane.revision = revision;
@@ -173,8 +165,8 @@ export class ResultsProjector {
   }
 
   private foldInto(id: string, lane: Lane, message: Message): void {
-    const state = lane.state;
-    if (lane.retired || state === undefined) {
+    const laneFold = lane.fold;
+    if (lane.retired || laneFold === undefined) {
       // The lane was replaced while its queue was being folded: the rest go to the new one.
       this.accept(id, message);
       return;
@@ -182,7 +174,7 @@ export class ResultsProjector {
     const { events, seq, waiter } = message;
     if (seq > lane.seq) {
       try {
-        for (const event of events) applyInPlace(state, event);
+        laneFold.apply(events);
       } catch (error) {
         waiter.reject(error);
         this.fail(id, lane, error);
@@ -195,6 +187,7 @@ export class ResultsProjector {
       this.replace(id, lane, message);
       return;
     }
+    const state = laneFold.state;
     if (state.status === 'new') {
       // Every execution's log opens with ExecutionStarted or ExecutionRejected (appended at
       // sequence 0): anything else first was published by someone other than the orchestrator.
@@ -210,7 +203,7 @@ export class ResultsProjector {
 
   /** Starts the next write if none is in flight and some message waits for one. */
   private flush(id: string, lane: Lane): void {
-    const state = lane.state;
+    const state = lane.fold?.state;
     if (lane.retired || state === undefined || lane.writing !== undefined || lane.waiting.length === 0)
       return;
     if (state.status === 'new') {
@@ -223,7 +216,7 @@ export class ResultsProjector {
       // next write waits as long as this one took, so that rewriting it takes at most about half
       // of this process. Small values and the write of a finished execution do not wait.
       const took = performance.now() - started;
-      if (bytes >= PACE_FROM_BYTES && lane.waiting.length > 0 && lane.state?.status === 'running') {
+      if (bytes >= PACE_FROM_BYTES && lane.waiting.length > 0 && lane.fold?.state.status === 'running') {
         await new Promise((resolve) => setTimeout(resolve, Math.min(took, MAX_PACE_MS)));
       }
       lane.writing = undefined;
@@ -310,7 +303,7 @@ export class ResultsProjector {
     for (const [id, lane] of this.lanes) {
       if (this.lanes.size <= this.capacity) return;
       const idle =
-        lane.state !== undefined &&
+        lane.fold !== undefined &&
         lane.writing === undefined &&
         lane.waiting.length === 0 &&
         lane.queued.length === 0;

@@ -9,7 +9,7 @@ import {
   type Timer,
 } from '@orchestra/contracts';
 import { type Decision, type DecisionInput, decide } from '../decide.js';
-import { type Effect, effectsOf, inFlightEffects } from '../effects.js';
+import { type Effect, effectsOf, outboxEffects } from '../effects.js';
 import { fold } from '../evolve.js';
 import { type ExecutionState, initialState } from '../state.js';
 
@@ -83,16 +83,18 @@ export class Simulation {
 
   /**
    * The orchestrator dies after appending only the first `keep` events of the last decision and
-   * before publishing any of its effects; on restart it folds the log and re-publishes what the
-   * state still needs.
+   * before publishing any of its effects. On restart, as in production, the stored part of that
+   * decision is redelivered to the outbox, which publishes `outboxEffects` of it against the
+   * state folded from the log (every earlier record's effects went out before the crash).
    */
   crash(keep: number): void {
     const decided = this.lastDecision?.events.length ?? 0;
-    this.log.splice(this.log.length - decided + Math.min(keep, decided));
+    const stored = this.lastDecision?.events.slice(0, Math.min(keep, decided)) ?? [];
+    this.log.splice(this.log.length - decided + stored.length);
     this.dispatches.splice(this.beforeLast.dispatches);
     this.timers = this.beforeLast.timers;
     this.state = fold(this.log);
-    this.publish(inFlightEffects(this.state));
+    this.publish(outboxEffects(this.state, stored));
   }
 
   /** The last dispatch of a task (of one attempt, if given). */
