@@ -30,6 +30,8 @@ import { waitFor } from '../support/wait.js';
  * Every message on the bus meanwhile is valid by the published JSON Schemas (ajv).
  */
 const MS = 1_000_000;
+/** A command no worker can run (its fields are missing): the only invalid message the test sends. */
+const POISON = { type: 'DispatchTask', execution_id: 'go-e2e-poison' };
 
 describe('a worker and a client in Go', () => {
   let server: NatsServerHandle;
@@ -162,6 +164,15 @@ describe('a worker and a client in Go', () => {
     );
   });
 
+  it('terminates a command it cannot read instead of taking it back forever', async () => {
+    await publishJson(jetstream(system.client), Subjects.tasks('go-worker'), POISON);
+    await waitFor(() => worker.lines('terminating a command on orchestra.tasks.go-worker').length === 1, {
+      what: 'the Go worker to terminate the unreadable command',
+    });
+    const consumer = await jsm.consumers.info(Streams.tasks, 'dispatch-go-worker');
+    expect(consumer).toMatchObject({ num_pending: 0, num_ack_pending: 0, num_redelivered: 0 });
+  });
+
   it('shares the plugin with a TypeScript dispatcher on one durable consumer', async () => {
     // The Go worker alone creates the consumer, with the settings libs/bus gives the dispatcher.
     await worker.stop();
@@ -222,8 +233,9 @@ describe('a worker and a client in Go', () => {
     const checked = new Set<string>();
     for (const { subject, data } of traffic) {
       const file = schemaFileForSubject(subject);
-      if (!file) continue;
-      const verdict = validators.validate(file, decode(data));
+      const message = decode(data) as { execution_id?: unknown };
+      if (!file || message.execution_id === POISON.execution_id) continue;
+      const verdict = validators.validate(file, message);
       if (!verdict.valid) throw new Error(`${subject}: ${verdict.errors}\n${new TextDecoder().decode(data)}`);
       checked.add(file);
     }
