@@ -1,5 +1,5 @@
 import type { ExecutionEvent } from '@orchestra/contracts';
-import { applyInPlace, draftOf, type ExecutionState, initialState } from '@orchestra/execution';
+import { ExecutionFold, type ExecutionState } from '@orchestra/execution';
 import { useEffect, useMemo, useSyncExternalStore } from 'react';
 import type { StreamCaughtUp, StreamInvalid, StreamRecord } from '../../src/model/api-types';
 import { applyToTimeline, emptyTimeline, type Timeline } from '../../src/model/timeline';
@@ -22,9 +22,14 @@ export type Connection = 'connecting' | 'live' | 'reconnecting' | 'closed';
 export class ExecutionStore {
   readonly history: HistoryEntry[] = [];
   readonly invalid: StreamInvalid[] = [];
-  state: ExecutionState = draftOf(initialState());
+  private readonly fold = new ExecutionFold();
   readonly timeline: Timeline = emptyTimeline();
   caughtUp = false;
+
+  /** The fold so far (changed in place as records arrive; read it when rendering). */
+  get state(): ExecutionState {
+    return this.fold.state;
+  }
   connection: Connection = 'connecting';
   lastSeq = 0;
   /** The last sequence stored when the stream opened. */
@@ -97,7 +102,7 @@ export class ExecutionStore {
       if (record.seq <= this.lastSeq) continue;
       this.lastSeq = record.seq;
       record.events.forEach((event, index) => {
-        this.state = applyInPlace(this.state, event);
+        this.fold.apply([event]);
         applyToTimeline(this.timeline, event);
         this.history.push({ seq: record.seq, index, event });
       });
