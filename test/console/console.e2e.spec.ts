@@ -40,6 +40,8 @@ describe('the web console in a browser', () => {
     expect((await system.finalResults('partial-1')).status).toBe('partial');
     const page = await system.page('/executions/partial-1');
     await system.waitForStatus(page, '.execution-title .badge', 'partial');
+    // The layout is computed in a Web Worker: the nodes come a moment after the status.
+    await page.locator('.task-node').nth(3).waitFor();
     const statuses = await page
       .locator('.task-node')
       .evaluateAll((nodes) =>
@@ -94,6 +96,27 @@ describe('the web console in a browser', () => {
     await system.waitForStatus(page, '.execution-title .badge', 'cancelled');
     expect((await system.finalResults('cancel-1')).status).toBe('cancelled');
     await system.screenshot(page, 'execution-cancelled');
+    await page.close();
+  });
+
+  it('checks a pasted plan as it is typed, shows each problem with its path, then submits it', async () => {
+    const page = await system.page('/submit');
+    const editor = page.getByTestId('plan-editor');
+    await editor.fill(
+      'plan_id: pasted\nphases:\n  - phase_id: only\n    tasks:\n      - task_id: t\n        retries: 99\n',
+    );
+    const issues = page.getByTestId('plan-issues');
+    await issues.locator('code', { hasText: 'phases[0].tasks[0].retries' }).waitFor();
+    await issues.locator('code', { hasText: 'phases[0].tasks[0].assigned_plugin' }).waitFor();
+    expect(await page.getByRole('button', { name: 'Submit' }).isDisabled()).toBe(true);
+    await system.screenshot(page, 'submit-invalid');
+    await page.getByLabel('Load an example').selectOption('hello.yaml');
+    await page.getByTestId('plan-valid').waitFor();
+    await page.getByPlaceholder('generated when empty').fill('pasted-1');
+    await page.getByText('run plan.yaml --id pasted-1').waitFor();
+    await page.getByRole('button', { name: 'Submit' }).click();
+    await page.waitForURL(`${system.baseUrl}/executions/pasted-1`);
+    await system.waitForStatus(page, '.execution-title .badge', 'completed');
     await page.close();
   });
 

@@ -48,6 +48,10 @@ export class ConsoleHarness {
       void dialog.dismiss();
     });
     page.on('pageerror', (error) => this.incidents.push(`page error: ${error.message}`));
+    // A Content-Security-Policy violation, a failed request: the page must have none.
+    page.on('console', (message) => {
+      if (message.type() === 'error') this.incidents.push(`console error: ${message.text()}`);
+    });
     if (init) await page.addInitScript(init);
     await page.goto(`${this.baseUrl}${path}`);
     return page;

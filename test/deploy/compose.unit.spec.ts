@@ -56,7 +56,13 @@ describe('docker-compose.yml', () => {
 
   it('starts each service with `up --services <name>` once NATS is healthy, restarting it on failure', () => {
     const started = Object.entries(compose.services).filter(([, s]) => !s.profiles);
-    expect(started.map(([name]) => name).sort()).toEqual(['dispatcher', 'nats', 'orchestrator', 'results']);
+    expect(started.map(([name]) => name).sort()).toEqual([
+      'console',
+      'dispatcher',
+      'nats',
+      'orchestrator',
+      'results',
+    ]);
     for (const name of SERVICES) {
       const s = service(compose, name);
       expect(s.command).toEqual(['up', '--services', name]);
@@ -67,13 +73,29 @@ describe('docker-compose.yml', () => {
     }
   });
 
+  it('serves the web console on port 8090 of this machine only, with a health check', () => {
+    const console = service(compose, 'console');
+    expect(console.command).toEqual(['console', '--host', '0.0.0.0', '--port', '8080']);
+    expect(console.ports).toEqual(['127.0.0.1:8090:8080']);
+    expect(console.environment?.NATS_URL).toBe('nats://nats:4222');
+    expect(console.environment?.ORCHESTRA_CONSOLE_TOKEN).toBe('${ORCHESTRA_CONSOLE_TOKEN:-}');
+    expect(console.depends_on?.nats?.condition).toBe('service_healthy');
+    expect(console.healthcheck?.test?.join(' ')).toContain('http://127.0.0.1:8080/health/ready');
+  });
+
   it('runs two dispatchers', () => {
     expect(service(compose, 'dispatcher').deploy?.replicas).toBe(2);
   });
 });
 
 describe('docker-compose.auth.yml', () => {
-  const users = { orchestrator: 'orchestrator', dispatcher: 'dispatcher', results: 'results', cli: 'client' };
+  const users = {
+    orchestrator: 'orchestrator',
+    dispatcher: 'dispatcher',
+    results: 'results',
+    cli: 'client',
+    console: 'client',
+  };
   const passwordOf = (user: string) => {
     const variable = `ORCHESTRA_${user.toUpperCase()}_PASSWORD`;
     return `\${${variable}:?set ${variable}}`;

@@ -74,6 +74,7 @@ describe.each(RENDERINGS)('kubectl kustomize $dir', (expected) => {
       [
         'ConfigMap/nats-config',
         'ConfigMap/orchestra-settings',
+        'Deployment/console',
         'Deployment/dispatcher',
         'Deployment/orchestrator',
         'Deployment/results',
@@ -83,7 +84,9 @@ describe.each(RENDERINGS)('kubectl kustomize $dir', (expected) => {
         'PodDisruptionBudget/nats',
         'PodDisruptionBudget/orchestrator',
         'PodDisruptionBudget/results',
+        'Secret/console-token',
         'Secret/nats-credentials',
+        'Service/console',
         'Service/nats',
         'Service/nats-headless',
         'StatefulSet/nats',
@@ -191,6 +194,26 @@ describe.each(RENDERINGS)('kubectl kustomize $dir', (expected) => {
       for (const container of pod.containers) expect(() => environment(container, objects)).not.toThrow();
     }
     expect(generated(objects, 'Secret', 'nats-credentials')).toBeDefined();
+  });
+
+  it('serves the web console on the Service console:8080, bound to every interface of its pod behind its token', () => {
+    const console = deployment('console');
+    const container = containerOf(console);
+    expect(container.args).toEqual(['console', '--host', '0.0.0.0', '--port', '8080']);
+    expect(container.image).toBe(containerOf(deployment('results')).image);
+    const env = environment(container, objects);
+    expect(env.get('NATS_URL')).toBe('nats://nats:4222');
+    // It reads and acts as the CLI does: the NATS user `client`.
+    expect(env.get('NATS_USER')).toBe('client');
+    expect(env.get('NATS_PASSWORD')).toMatch(/^[^"]+$/);
+    expect(env.get('ORCHESTRA_CONSOLE_TOKEN')).toMatch(/^\S{16,}$/);
+    expect(generated(objects, 'Secret', 'console-token')).toBeDefined();
+    const service = named<IService>(objects, 'Service', 'console');
+    expect(selects(service.spec?.selector, console.spec?.template.metadata?.labels)).toBe(true);
+    expect(service.spec?.ports?.map((port) => [port.port, portNumber(container, port.targetPort)])).toEqual([
+      [8080, 8080],
+    ]);
+    expect(container.startupProbe?.httpGet?.path).toBe('/health/live');
   });
 
   it('sets the replicas of each service', () => {

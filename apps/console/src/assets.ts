@@ -33,7 +33,7 @@ export interface Assets {
 /**
  * The built page, read into memory once: only files that the build produced are ever served
  * (no path from a request reaches the file system), and nothing is fetched from elsewhere.
- * Any other GET that is not under /api/ gets index.html, so the page's own addresses
+ * Any other GET (but /api/, /health/ and /metrics) gets index.html, so the page's own addresses
  * (/executions/<id>) survive a reload.
  */
 export function loadAssets(dir: string = DEFAULT_ASSETS_DIR): Assets {
@@ -56,7 +56,7 @@ export function loadAssets(dir: string = DEFAULT_ASSETS_DIR): Assets {
     handle(request, response, next) {
       if (request.method !== 'GET' && request.method !== 'HEAD') return next();
       const path = new URL(request.url ?? '/', 'http://console.invalid').pathname;
-      if (path.startsWith('/api/') || path.startsWith('/health/')) return next();
+      if (path.startsWith('/api/') || path.startsWith('/health/') || path === '/metrics') return next();
       const asset = files.get(path) ?? (path.startsWith('/assets/') ? undefined : index);
       if (!asset) return next();
       response.setHeader('Content-Type', asset.type);

@@ -51,6 +51,10 @@ export async function streamExecution(
     logger.warn({ execution_id: executionId, ...errorFields(error) }, 'console: event stream failed');
   } finally {
     messages.stop();
+    // Not left to the server's inactivity cleanup: a busy console opens one per page view.
+    void Promise.resolve()
+      .then(() => consumer.delete())
+      .catch(() => undefined);
     // The browser reconnects with Last-Event-ID when the stream ends for any reason but its own.
     sse.close();
   }

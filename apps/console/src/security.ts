@@ -4,8 +4,8 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 export const SESSION_COOKIE = 'orchestra_console_session';
 const SESSION_MAX_AGE_S = 12 * 60 * 60;
 const LOOPBACK_NAMES = new Set(['localhost', '127.0.0.1', '[::1]', '::1']);
-/** Probes reach these without a token; they say nothing about executions. */
-const OPEN_PATHS = new Set(['/health/live', '/health/ready']);
+/** Probes and scrapers reach these without a token; they say nothing about executions. */
+const OPEN_PATHS = new Set(['/health/live', '/health/ready', '/metrics']);
 
 /**
  * Page-wide protections: a Content-Security-Policy that lets only the console's own scripts

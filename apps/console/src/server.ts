@@ -7,7 +7,7 @@ import { jetstream, jetstreamManager } from '@nats-io/jetstream';
 import type { NatsConnection } from '@nats-io/transport-node';
 import { type BusLogger, openResultsBucket } from '@orchestra/bus';
 import { OrchestraClient } from '@orchestra/client';
-import { NestPinoLogger } from '@orchestra/observability';
+import { MetricsController, NestPinoLogger } from '@orchestra/observability';
 import { loadAssets } from './assets.js';
 import { ConsoleController, ConsoleHealthController } from './console.controller.js';
 import { CONSOLE_DEPS, type ConsoleDeps } from './deps.js';
@@ -55,7 +55,7 @@ class ConsoleModule {
   static forRoot(deps: ConsoleDeps): DynamicModule {
     return {
       module: ConsoleModule,
-      controllers: [ConsoleController, ConsoleHealthController],
+      controllers: [ConsoleController, ConsoleHealthController, MetricsController],
       providers: [{ provide: CONSOLE_DEPS, useValue: deps }],
     };
   }
@@ -63,7 +63,7 @@ class ConsoleModule {
 
 /**
  * `orchestra console`: the web console on one HTTP port — the built page, the JSON API under
- * /api/, Server-Sent Events, and /health/live, /health/ready for probes.
+ * /api/, Server-Sent Events, /health/live and /health/ready for probes, /metrics (the process's).
  */
 export async function startConsole(options: ConsoleOptions): Promise<RunningConsole> {
   const host = options.host ?? DEFAULT_CONSOLE_HOST;

@@ -1,8 +1,8 @@
 import type { KV, KvWatchEntry } from '@nats-io/kv';
 import { type BusLogger, decodeText, errorFields } from '@orchestra/bus';
-import { ExecutionResults, formatPath } from '@orchestra/contracts';
+import { formatPath } from '@orchestra/contracts';
 import type { ExecutionIndex } from './execution-index.js';
-import { summarize } from './summary.js';
+import { IndexedResults, summarize } from './summary.js';
 
 export interface IndexFeed {
   /** Resolves once every value stored when the watch opened is in the index. */
@@ -80,7 +80,7 @@ function apply(index: ExecutionIndex, entry: KvWatchEntry, logger: BusLogger): v
     logger.warn({ key: entry.key, ...errorFields(error) }, 'console: results value is not JSON; skipped');
     return;
   }
-  const parsed = ExecutionResults.safeParse(json);
+  const parsed = IndexedResults.safeParse(json);
   if (!parsed.success) {
     const issue = parsed.error.issues[0];
     logger.warn(

@@ -1,8 +1,29 @@
-import type { ExecutionResults, ExecutionStatus } from '@orchestra/contracts';
+import { ExecutionResults, type ExecutionStatus, TaskResultStatus } from '@orchestra/contracts';
+import { z } from 'zod';
 import type { ExecutionSummary } from '../model/api-types.js';
 
+/**
+ * What the list reads of an execution_results value, checked field by field. Other fields are
+ * not looked at, so values written by an older or newer results service still list.
+ */
+export const IndexedResults = ExecutionResults.pick({
+  execution_id: true,
+  plan_id: true,
+  status: true,
+  duration_ms: true,
+  started_at: true,
+  finished_at: true,
+  summary: true,
+  errors: true,
+}).extend({
+  phases: z.array(
+    z.object({ tasks: z.array(z.object({ status: TaskResultStatus, plugin_used: z.string().nullable() })) }),
+  ),
+});
+export type IndexedResults = z.infer<typeof IndexedResults>;
+
 /** One row of the list from a stored execution_results: small, so 100,000 of them fit in memory. */
-export function summarize(results: ExecutionResults, revision: number): ExecutionSummary {
+export function summarize(results: IndexedResults, revision: number): ExecutionSummary {
   const plugins = new Set<string>();
   let running = 0;
   for (const phase of results.phases) {

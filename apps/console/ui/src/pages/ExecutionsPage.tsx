@@ -1,4 +1,4 @@
-import { ExecutionStatus } from '@orchestra/contracts';
+import type { ExecutionStatus } from '@orchestra/contracts';
 import { useCallback, useEffect, useRef, useState } from 'react';
 import {
   type ActionResponse,
@@ -16,6 +16,19 @@ import { useDebounced, useNow } from '../hooks';
 import { Link, navigate, useLocation } from '../router';
 
 const PAGE_SIZE = 50;
+/** The contract's ExecutionStatus values (its schema module is not in the page's bundle). */
+const STATUSES = [
+  'pending',
+  'running',
+  'completed',
+  'partial',
+  'failed',
+  'cancelled',
+  'rejected',
+] as const satisfies readonly ExecutionStatus[];
+/** Fails to compile when the contract gains a status this list lacks. */
+const everyStatus: Record<Exclude<ExecutionStatus, (typeof STATUSES)[number]>, never> = {};
+void everyStatus;
 
 /** Executions, newest first: filtered and paged by the server's index, kept live by its change stream. */
 export function ExecutionsPage(props: { session: SessionInfo | null }) {
@@ -97,7 +110,7 @@ export function ExecutionsPage(props: { session: SessionInfo | null }) {
       </div>
       <div className="filters">
         <fieldset className="chips" aria-label="Status">
-          {ExecutionStatus.options.map((status) => (
+          {STATUSES.map((status) => (
             <button
               type="button"
               key={status}
