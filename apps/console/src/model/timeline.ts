@@ -29,6 +29,9 @@ export interface Attempt {
   outcome: AttemptOutcome;
   output: JsonValue | null;
   error: string | null;
+  /** The plugin's error code, and whether it said the failure is not worth a retry. */
+  error_code: string | null;
+  retryable: boolean;
   usage: Usage | null;
 }
 
@@ -154,6 +157,8 @@ function dispatched(timeline: Timeline, event: Extract<ExecutionEvent, { type: '
     outcome: 'in_flight',
     output: null,
     error: null,
+    error_code: null,
+    retryable: true,
     usage: null,
   });
 }
@@ -174,6 +179,8 @@ function ended(timeline: Timeline, event: Ended): void {
   } else if (event.type === 'TaskFailed') {
     attempt.outcome = 'failed';
     attempt.error = event.error;
+    attempt.error_code = event.code ?? null;
+    attempt.retryable = event.retryable !== false;
   } else {
     attempt.outcome = 'timeout';
     attempt.error = `timed out after ${event.duration_ms} ms`;

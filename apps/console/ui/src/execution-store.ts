@@ -22,14 +22,10 @@ export type Connection = 'connecting' | 'live' | 'reconnecting' | 'closed';
 export class ExecutionStore {
   readonly history: HistoryEntry[] = [];
   readonly invalid: StreamInvalid[] = [];
+  /** The fold as it grows; `state` is changed in place by each batch (`version` says when). */
   private readonly fold = new ExecutionFold();
   readonly timeline: Timeline = emptyTimeline();
   caughtUp = false;
-
-  /** The fold so far (changed in place as records arrive; read it when rendering). */
-  get state(): ExecutionState {
-    return this.fold.state;
-  }
   connection: Connection = 'connecting';
   lastSeq = 0;
   /** The last sequence stored when the stream opened. */
@@ -42,6 +38,11 @@ export class ExecutionStore {
   private readonly listeners = new Set<() => void>();
 
   constructor(readonly executionId: string) {}
+
+  /** The fold so far (changed in place as records arrive; read it when rendering). */
+  get state(): ExecutionState {
+    return this.fold.state;
+  }
 
   open(): void {
     const source = new EventSource(`/api/executions/${encodeURIComponent(this.executionId)}/events`);

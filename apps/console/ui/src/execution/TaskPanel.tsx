@@ -110,7 +110,13 @@ function AttemptItem(props: { attempt: Attempt }) {
           ? ` · queued ${formatDuration(segments.queued_ms)} · ran ${formatDuration(segments.run_ms)}`
           : ''}
       </div>
-      {attempt.error ? <div className="attempt-error">{attempt.error}</div> : null}
+      {attempt.error ? (
+        <div className="attempt-error">
+          {attempt.error_code ? `[${attempt.error_code}] ` : ''}
+          {attempt.error}
+          {attempt.retryable ? '' : ' (not retryable)'}
+        </div>
+      ) : null}
     </li>
   );
 }
