@@ -135,6 +135,7 @@ export function Timeline(props: Props) {
                     task={props.timeline.tasks.get(row.id)}
                     status={props.tasks[row.id]?.status ?? 'pending'}
                     x={x}
+                    width={chartWidth}
                     now={now}
                     version={props.version}
                     selected={props.selected === row.id}
@@ -155,6 +156,8 @@ const TaskRow = memo(function TaskRow(props: {
   task: TaskTimeline | undefined;
   status: string;
   x(t: number): number;
+  /** The chart's width: no bar goes past it. */
+  width: number;
   now: number;
   version: number;
   selected: boolean;
@@ -173,10 +176,10 @@ const TaskRow = memo(function TaskRow(props: {
         <span className="label-text">{props.id}</span>
       </span>
       {task?.waits.map((wait) => (
-        <WaitBar key={`${wait.kind}:${wait.from}`} wait={wait} x={x} now={now} />
+        <WaitBar key={`${wait.kind}:${wait.from}`} wait={wait} x={x} width={props.width} now={now} />
       ))}
       {task?.attempts.map((attempt) => (
-        <AttemptBar key={attempt.attempt_number} attempt={attempt} x={x} now={now} />
+        <AttemptBar key={attempt.attempt_number} attempt={attempt} x={x} width={props.width} now={now} />
       ))}
       {task?.skipped ? (
         <span
@@ -189,11 +192,11 @@ const TaskRow = memo(function TaskRow(props: {
   );
 });
 
-function AttemptBar(props: { attempt: Attempt; x(t: number): number; now: number }) {
+function AttemptBar(props: { attempt: Attempt; x(t: number): number; width: number; now: number }) {
   const { attempt, x } = props;
   const endAt = attempt.ended_at ?? props.now;
   const left = x(attempt.dispatched_at);
-  const width = Math.max(3, x(endAt) - left);
+  const width = Math.max(3, Math.min(x(endAt), props.width) - left);
   const segments = attemptSegments(attempt);
   const queuedShare =
     segments && segments.queued_ms + segments.run_ms > 0
@@ -223,10 +226,10 @@ function AttemptBar(props: { attempt: Attempt; x(t: number): number; now: number
   );
 }
 
-function WaitBar(props: { wait: Wait; x(t: number): number; now: number }) {
+function WaitBar(props: { wait: Wait; x(t: number): number; width: number; now: number }) {
   const { wait, x } = props;
   const left = x(wait.from);
-  const width = Math.max(2, x(wait.to ?? props.now) - left);
+  const width = Math.max(2, Math.min(x(wait.to ?? props.now), props.width) - left);
   const what = wait.kind === 'backoff' ? 'waiting for the retry (backoff)' : 'waiting for dependencies';
   return (
     <span
