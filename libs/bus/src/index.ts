@@ -13,3 +13,4 @@ export { type PublishJsonOptions, publishJson, toHeaders } from './publish.js';
 export * from './service.js';
 export * from './subject-check.js';
 export * from './task-consumer.js';
+export * from './workers.js';

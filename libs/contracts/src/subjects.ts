@@ -25,7 +25,15 @@ export const Subjects = {
   cancelNotice: (executionId: string) => `orchestra.control.cancel.${token(executionId, 'execution_id')}`,
   deadLetters: (source: DeadLetterSource) => `orchestra.dlq.${source}`,
   api: (endpoint: ApiEndpoint) => `orchestra.api.${endpoint}`,
+  /**
+   * A live worker of the plugin answers a request here with its counts (README, Plugins,
+   * "Announcing a worker"); "no responders" means no worker serves the plugin now.
+   */
+  workerProbe: (plugin: string) => `orchestra.workers.${pluginToken(plugin)}`,
 } as const;
+
+/** The NATS service (`$SRV.INFO.orchestra-worker`) every worker announces itself as. */
+export const WORKER_SERVICE = 'orchestra-worker';
 
 export type DeadLetterSource = 'commands' | 'tasks' | 'outcomes' | 'timers' | 'events';
 /** The request/reply endpoints the services answer (dead letters are read from their stream). */

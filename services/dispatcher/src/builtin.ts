@@ -11,6 +11,7 @@ const MAX_SLEEP_MS = 60 * 60 * 1000;
  */
 export const builtinPlugin: Plugin = {
   name: 'builtin',
+  kind: 'builtin',
   async run(task: DispatchTask, ctx: PluginContext): Promise<JsonValue> {
     if (task.entry_point.type !== 'function') {
       throw new PluginError(

@@ -20,6 +20,7 @@ export interface DispatcherModuleOptions {
   logger: BusLogger;
   /** Attempts run at once per plugin. */
   concurrency: number;
+  redact: (text: string) => string;
 }
 
 /** Hosts the task runner; its consumers are bound per plugin by startDispatcher. */
@@ -38,7 +39,7 @@ export class DispatcherModule implements OnModuleInit, OnApplicationShutdown {
         {
           provide: TaskRunner,
           useFactory: (nc: NatsConnection, plugins: Map<string, Plugin>, clock: Clock, logger: BusLogger) =>
-            new TaskRunner(nc, jetstream(nc), plugins, clock, logger, options.concurrency),
+            new TaskRunner(nc, jetstream(nc), plugins, clock, logger, options.concurrency, options.redact),
           inject: [NATS_CONNECTION, PLUGINS, CLOCK, LOGGER],
         },
       ],

@@ -1,3 +1,4 @@
 export * from './builtin.js';
 export * from './main.js';
 export * from './plugin.js';
+export * from './plugins/index.js';

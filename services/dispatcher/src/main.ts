@@ -1,9 +1,12 @@
+import { hostname } from 'node:os';
 import type { NatsConnection } from '@nats-io/transport-node';
 import { NestFactory } from '@nestjs/core';
 import {
+  announceWorker,
   type BusLogger,
   type Clock,
   type ConsumerBinding,
+  errorFields,
   JetStreamServer,
   type MessageContext,
   onSubjectOf,
@@ -29,7 +32,14 @@ export interface DispatcherOptions {
   concurrency?: number;
   clock?: Clock;
   provision?: boolean;
+  /** Takes the plugins' secrets out of error messages (see loadPluginsFile). */
+  redact?: (text: string) => string;
+  /** The name this process announces itself under; default ORCHESTRA_INSTANCE, else host:pid. */
+  instance?: string;
 }
+
+/** The version every dispatcher announces (the repository's). */
+const WORKER_VERSION = '0.1.0';
 
 /**
  * Commands delivered per plugin at once, per attempt the plugin may run at once: the extra ones
@@ -43,7 +53,9 @@ export async function startDispatcher(options: DispatcherOptions): Promise<Runni
   const plugins = options.plugins ?? [builtinPlugin];
   const concurrency = options.concurrency ?? 16;
   const bindings: Record<string, ConsumerBinding> = {};
-  for (const plugin of plugins) bindings[Subjects.tasks(plugin.name)] = taskBinding(plugin.name, concurrency);
+  for (const plugin of plugins) {
+    bindings[Subjects.tasks(plugin.name)] = taskBinding(plugin.name, plugin.concurrency ?? concurrency);
+  }
   const server = new JetStreamServer({
     connection: options.connection,
     bindings,
@@ -58,6 +70,7 @@ export async function startDispatcher(options: DispatcherOptions): Promise<Runni
       clock: options.clock ?? systemClock,
       logger: options.logger,
       concurrency,
+      redact: options.redact ?? ((text: string) => text),
     }),
     { strategy: server, logger: false },
   );
@@ -72,8 +85,53 @@ export async function startDispatcher(options: DispatcherOptions): Promise<Runni
   }
   app.useGlobalFilters(new RethrowRpcErrors());
   await app.listen();
+  const announcement = await announce(options, plugins, concurrency, runner);
   options.logger.info({ service: 'dispatcher', plugins: plugins.map((p) => p.name) }, 'started');
-  return serviceHandle('dispatcher', app, options.logger);
+  const handle = serviceHandle('dispatcher', app, options.logger);
+  return {
+    ...handle,
+    // Leaves the announcement first: a draining dispatcher no longer counts as serving its plugins.
+    stop: () => announcement.stop().then(handle.stop),
+  };
+}
+
+/**
+ * Announces the hosted plugins (README, Plugins, "Announcing a worker"). A server that refuses
+ * the service subjects (a NATS user without them) costs the listing, never the dispatcher.
+ */
+async function announce(
+  options: DispatcherOptions,
+  plugins: readonly Plugin[],
+  concurrency: number,
+  runner: TaskRunner,
+): Promise<{ stop(): Promise<void> }> {
+  let stopping = false;
+  try {
+    const service = await announceWorker(options.connection, {
+      instance: options.instance ?? process.env.ORCHESTRA_INSTANCE ?? `${hostname()}:${process.pid}`,
+      version: WORKER_VERSION,
+      plugins: plugins.map((plugin) => ({
+        plugin: plugin.name,
+        kind: plugin.kind ?? 'custom',
+        concurrency: plugin.concurrency ?? concurrency,
+      })),
+      counts: (plugin) => runner.activity.snapshot(plugin),
+    });
+    void service.stopped.then((error) => {
+      if (error && !stopping) {
+        options.logger.warn({ service: 'dispatcher', ...errorFields(error) }, 'plugin announcement stopped');
+      }
+    });
+    return {
+      stop: async () => {
+        stopping = true;
+        await service.stop().catch(() => undefined);
+      },
+    };
+  } catch (error) {
+    options.logger.warn({ service: 'dispatcher', ...errorFields(error) }, 'could not announce the plugins');
+    return { stop: async () => undefined };
+  }
 }
 
 function taskBinding(plugin: string, concurrency: number): ConsumerBinding {

@@ -10,16 +10,17 @@ import {
 } from '@orchestra/bus';
 import {
   type DispatchTask,
-  depthExceeding,
   executionIdOf,
   type JsonValue,
-  LIMITS,
   MessageIds,
   Subjects,
   type TaskOutcome,
+  TaskUsage,
 } from '@orchestra/contracts';
 import { orchestraMetrics } from '@orchestra/observability';
 import pLimit, { type LimitFunction } from 'p-limit';
+import { PluginActivity } from './activity.js';
+import { checkedOutput } from './output.js';
 import type { Plugin } from './plugin.js';
 
 const MAX_TIMEOUT_MS = 2 ** 31 - 1;
@@ -35,6 +36,7 @@ export class TaskRunner {
   /** Per plugin, the attempts it runs at once; the consumer delivers more, to keep the bus busy. */
   private readonly slots = new Map<string, LimitFunction>();
   private cancelSubscription?: Subscription;
+  readonly activity = new PluginActivity();
 
   constructor(
     private readonly nc: NatsConnection,
@@ -42,8 +44,10 @@ export class TaskRunner {
     private readonly plugins: ReadonlyMap<string, Plugin>,
     private readonly clock: Clock,
     private readonly logger: BusLogger,
-    /** Attempts run at once per plugin. */
+    /** Attempts run at once per plugin, unless the plugin says otherwise. */
     private readonly concurrency = 16,
+    /** Takes secrets (API keys, HMAC secrets) out of an error message before it is published. */
+    private readonly redact: (text: string) => string = (text) => text,
   ) {}
 
   listenForCancels(): void {
@@ -95,23 +99,26 @@ export class TaskRunner {
     this.track(task.execution_id, controller, true);
     const metrics = orchestraMetrics();
     metrics.tasksRunning.inc({ plugin: task.plugin });
+    this.activity.started(plugin.name);
     const started = this.clock.now();
+    const usage = new UsageTally(this.logger, log);
     let outcome: TaskOutcome;
     try {
       // The command was delivered while the plugin's slots may all be taken: it waits here, kept
       // alive by the heartbeat, and its outcome's publish does not hold a slot.
-      const output = await this.slotsOf(plugin.name)(() => {
+      const output = await this.slotsOf(plugin)(() => {
         controller.signal.throwIfAborted();
-        return plugin.run(task, { signal: controller.signal });
+        return plugin.run(task, { signal: controller.signal, reportUsage: usage.add });
       });
-      outcome = this.succeeded(task, output, started);
+      outcome = this.succeeded(task, checkedOutput(output), started, usage.total);
     } catch (error) {
       if (controller.signal.aborted) {
         metrics.taskFinished(task.plugin, 'aborted', this.clock.now() - started);
+        this.activity.ended(plugin.name, 'aborted');
         this.logger.debug({ ...log, reason: String(controller.signal.reason) }, 'attempt aborted');
         return { ack: true };
       }
-      outcome = this.failed(task, error, started);
+      outcome = this.failed(task, error, started, usage.total);
     } finally {
       clearTimeout(deadline);
       clearInterval(heartbeat);
@@ -119,66 +126,65 @@ export class TaskRunner {
       metrics.tasksRunning.dec({ plugin: task.plugin });
     }
     metrics.taskFinished(task.plugin, outcome.status, outcome.duration_ms);
-    await publishJson(this.js, Subjects.outcomes(task.execution_id), outcome, {
-      msgID: MessageIds.outcome(task.execution_id, task.task_id, task.attempt_number),
-    });
-    this.logger.debug({ ...log, status: outcome.status }, 'attempt answered');
+    try {
+      await publishJson(this.js, Subjects.outcomes(task.execution_id), outcome, {
+        msgID: MessageIds.outcome(task.execution_id, task.task_id, task.attempt_number),
+      });
+    } finally {
+      this.activity.ended(plugin.name, outcome.status);
+    }
+    this.logger.debug(
+      {
+        ...log,
+        status: outcome.status,
+        ...(outcome.status === 'failed' ? { code: outcome.error.code } : {}),
+      },
+      'attempt answered',
+    );
     return { ack: true };
   }
 
-  private slotsOf(plugin: string): LimitFunction {
-    let slots = this.slots.get(plugin);
+  private slotsOf(plugin: Plugin): LimitFunction {
+    let slots = this.slots.get(plugin.name);
     if (!slots) {
-      slots = pLimit(this.concurrency);
-      this.slots.set(plugin, slots);
+      slots = pLimit(plugin.concurrency ?? this.concurrency);
+      this.slots.set(plugin.name, slots);
     }
     return slots;
   }
 
-  private succeeded(task: DispatchTask, output: unknown, started: number): TaskOutcome {
-    let text: string | undefined;
-    try {
-      text = JSON.stringify(output ?? null);
-      if (text === undefined) throw new Error(`a ${typeof output} is not a JSON value`);
-    } catch (error) {
-      // Cycles, BigInts, or nesting too deep for the serialiser.
-      const reason = error instanceof Error ? error.message : String(error);
-      return this.failed(task, new Error(`output is not serialisable as JSON: ${reason}`), started);
-    }
-    const bytes = Buffer.byteLength(text);
-    if (bytes > LIMITS.outputBytes) {
-      return this.failed(
-        task,
-        new Error(`output is ${bytes} bytes; the limit is ${LIMITS.outputBytes}`),
-        started,
-      );
-    }
-    const value: unknown = JSON.parse(text);
-    const deep = depthExceeding(value, LIMITS.jsonDepth, 'output');
-    if (deep) {
-      return this.failed(
-        task,
-        new Error(`output nests deeper than ${LIMITS.jsonDepth} levels (at ${deep})`),
-        started,
-      );
-    }
-    return { ...this.common(task, started), status: 'succeeded', output: value as JsonValue };
+  private succeeded(
+    task: DispatchTask,
+    output: JsonValue,
+    started: number,
+    usage: TaskUsage | undefined,
+  ): TaskOutcome {
+    return { ...this.common(task, started, usage), status: 'succeeded', output };
   }
 
-  private failed(task: DispatchTask, error: unknown, started: number): TaskOutcome {
-    const message = error instanceof Error ? error.message : String(error);
-    const code = (error as { code?: unknown }).code;
+  private failed(
+    task: DispatchTask,
+    error: unknown,
+    started: number,
+    usage: TaskUsage | undefined,
+  ): TaskOutcome {
+    // Duck-typed: an Error from another realm (a library's) is still read for its message.
+    const raw = (error as { message?: unknown } | undefined)?.message;
+    const message = this.redact(typeof raw === 'string' ? raw : String(error));
+    const code = (error as { code?: unknown } | undefined)?.code;
+    const retryable = (error as { retryable?: unknown } | undefined)?.retryable;
     return {
-      ...this.common(task, started),
+      ...this.common(task, started, usage),
       status: 'failed',
       error: {
         message: message.slice(0, 8192),
         ...(typeof code === 'string' ? { code: code.slice(0, 128) } : {}),
+        ...(retryable === false ? { retryable: false } : {}),
       },
     };
   }
 
-  private common(task: DispatchTask, started: number) {
+  private common(task: DispatchTask, started: number, usage: TaskUsage | undefined) {
     const finished_at = this.clock.now();
     return {
       type: 'TaskOutcome' as const,
@@ -189,6 +195,7 @@ export class TaskRunner {
       plugin_used: task.plugin,
       duration_ms: Math.max(0, finished_at - started),
       finished_at,
+      ...(usage ? { usage } : {}),
     };
   }
 
@@ -199,4 +206,32 @@ export class TaskRunner {
     if (set.size === 0) this.running.delete(executionId);
     else this.running.set(executionId, set);
   }
+}
+
+/** The usage a plugin reports during one attempt: tokens add up, the last model and reason stay. */
+class UsageTally {
+  total: TaskUsage | undefined;
+
+  constructor(
+    private readonly logger: BusLogger,
+    private readonly log: object,
+  ) {}
+
+  readonly add = (reported: TaskUsage): void => {
+    const parsed = TaskUsage.safeParse(reported);
+    if (!parsed.success) {
+      this.logger.warn(
+        { ...this.log, issues: parsed.error.issues.length },
+        'ignored invalid usage from a plugin',
+      );
+      return;
+    }
+    const usage = parsed.data;
+    this.total = {
+      model: usage.model,
+      input_tokens: (this.total?.input_tokens ?? 0) + usage.input_tokens,
+      output_tokens: (this.total?.output_tokens ?? 0) + usage.output_tokens,
+      ...(usage.finish_reason === undefined ? {} : { finish_reason: usage.finish_reason }),
+    };
+  };
 }
