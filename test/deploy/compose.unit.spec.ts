@@ -1,6 +1,7 @@
 import { spawnSync } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { pluginsFromText } from '@orchestra/dispatcher';
 import { findNatsServer } from '../support/nats-server.js';
 import { REPO_ROOT, readYaml } from './support/render.js';
 
@@ -85,6 +86,28 @@ describe('docker-compose.yml', () => {
 
   it('runs two dispatchers', () => {
     expect(service(compose, 'dispatcher').deploy?.replicas).toBe(2);
+  });
+
+  it('mounts a plugins file into the dispatchers (the built-in one by default) and passes the keys through', () => {
+    const dispatcher = service(compose, 'dispatcher');
+    const [mount, ...others] = dispatcher.volumes ?? [];
+    expect(others).toEqual([]);
+    const match = /^\$\{ORCHESTRA_PLUGINS_FILE:-(.+)\}:(\/etc\/orchestra\/plugins\.yaml):ro$/.exec(
+      mount ?? '',
+    );
+    expect(match).not.toBeNull();
+    expect(dispatcher.environment).toMatchObject({
+      NATS_URL: 'nats://nats:4222',
+      LOG_FORMAT: 'json',
+      ORCHESTRA_PLUGINS: match?.[2],
+      OPENAI_API_KEY: '${OPENAI_API_KEY:-}',
+      ANTHROPIC_API_KEY: '${ANTHROPIC_API_KEY:-}',
+    });
+    // The default file loads as `orchestra up` would load it, keys unset.
+    const loaded = pluginsFromText(readFileSync(join(REPO_ROOT, match?.[1] ?? ''), 'utf8'), {});
+    expect(loaded.ok && loaded.plugins.map((plugin) => plugin.name)).toEqual(['builtin']);
+    for (const name of ['orchestrator', 'results'])
+      expect(service(compose, name).environment).not.toHaveProperty('OPENAI_API_KEY');
   });
 });
 

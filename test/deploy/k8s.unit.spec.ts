@@ -1,8 +1,12 @@
+import { copyFileSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, relative } from 'node:path';
+import { pluginsFromText } from '@orchestra/dispatcher';
 import type { IDeployment, IStatefulSet } from 'kubernetes-models/apps/v1';
 import type { IHorizontalPodAutoscaler } from 'kubernetes-models/autoscaling/v2';
 import type { IPodDisruptionBudget } from 'kubernetes-models/policy/v1';
-import type { IContainer, INamespace, IService } from 'kubernetes-models/v1';
-import { generated, type K8sObject, kustomize, named, ofKind, selects } from './support/render.js';
+import type { IConfigMap, IContainer, INamespace, IService } from 'kubernetes-models/v1';
+import { generated, type K8sObject, kustomize, named, ofKind, REPO_ROOT, selects } from './support/render.js';
 import { unknownFields, validateSchema } from './support/schema.js';
 import { environment, portNumber, references, securityProblems } from './support/workloads.js';
 
@@ -73,6 +77,7 @@ describe.each(RENDERINGS)('kubectl kustomize $dir', (expected) => {
     expect(inventory.sort()).toEqual(
       [
         'ConfigMap/nats-config',
+        'ConfigMap/orchestra-plugins',
         'ConfigMap/orchestra-settings',
         'Deployment/console',
         'Deployment/dispatcher',
@@ -86,6 +91,7 @@ describe.each(RENDERINGS)('kubectl kustomize $dir', (expected) => {
         'PodDisruptionBudget/results',
         'Secret/console-token',
         'Secret/nats-credentials',
+        'Secret/plugin-keys',
         'Service/console',
         'Service/nats',
         'Service/nats-headless',
@@ -216,6 +222,13 @@ describe.each(RENDERINGS)('kubectl kustomize $dir', (expected) => {
     expect(container.startupProbe?.httpGet?.path).toBe('/health/live');
   });
 
+  it('mounts a plugins file every dispatcher loads, with the keys of the Secret plugin-keys in its environment', () => {
+    const dispatcher = deployment('dispatcher');
+    expect(dispatcherPlugins(dispatcher, objects)).toEqual(['builtin']);
+    const env = environment(containerOf(dispatcher), objects);
+    expect(env.get('ORCHESTRA_INSTANCE')).toBe('<fieldRef:metadata.name>');
+  });
+
   it('sets the replicas of each service', () => {
     for (const name of SERVICES) {
       expect({ [name]: deployment(name).spec?.replicas }).toEqual({ [name]: expected.replicas[name] });
@@ -271,6 +284,50 @@ describe.each(RENDERINGS)('kubectl kustomize $dir', (expected) => {
     });
   }
 });
+
+describe('an overlay with agent plugins (README, Deploy)', () => {
+  it('replaces the plugins file and fills plugin-keys: the dispatchers load examples/plugins.yaml with the key', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'orchestra-overlay-'));
+    try {
+      copyFileSync(join(REPO_ROOT, 'examples/plugins.yaml'), join(dir, 'plugins.yaml'));
+      writeFileSync(
+        join(dir, 'kustomization.yaml'),
+        [
+          'resources:',
+          `  - ${relative(dir, join(REPO_ROOT, 'deploy/k8s/overlays/dev'))}`,
+          'configMapGenerator:',
+          '  - { name: orchestra-plugins, behavior: replace, files: [plugins.yaml] }',
+          'secretGenerator:',
+          '  - { name: plugin-keys, behavior: replace, literals: [OPENAI_API_KEY=sk-from-the-secret] }',
+          '',
+        ].join('\n'),
+      );
+      const objects = kustomize(dir);
+      const dispatcher = named<IDeployment>(objects, 'Deployment', 'dispatcher');
+      expect(dispatcherPlugins(dispatcher, objects)).toContain('finance@cowork');
+      expect(environment(containerOf(dispatcher), objects).get('OPENAI_API_KEY')).toBe('sk-from-the-secret');
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  }, 120_000);
+});
+
+/**
+ * The plugins a dispatcher Deployment hosts: the file ORCHESTRA_PLUGINS names, read from the
+ * ConfigMap mounted there, loaded as `orchestra up` loads it with the container's environment.
+ */
+function dispatcherPlugins(dispatcher: IDeployment, objects: readonly K8sObject[]): string[] {
+  const container = containerOf(dispatcher);
+  const env = environment(container, objects);
+  const file = env.get('ORCHESTRA_PLUGINS') ?? '';
+  const mount = container.volumeMounts?.find((m) => file.startsWith(`${m.mountPath}/`));
+  const volume = dispatcher.spec?.template.spec?.volumes?.find((v) => v.name === mount?.name);
+  const configMap = named<IConfigMap>(objects, 'ConfigMap', volume?.configMap?.name ?? '');
+  const text = configMap.data?.[file.slice((mount?.mountPath.length ?? 0) + 1)] ?? '';
+  const loaded = pluginsFromText(text, Object.fromEntries(env));
+  if (!loaded.ok) throw new Error(JSON.stringify(loaded.issues));
+  return loaded.plugins.map((plugin) => plugin.name);
+}
 
 describe('the offline validator', () => {
   const deployment = (container: object): K8sObject => ({

@@ -1,7 +1,7 @@
 import { AckPolicy, type JetStreamManager, jetstream, jetstreamManager } from '@nats-io/jetstream';
 import { Kvm } from '@nats-io/kv';
 import type { NatsConnection, Status } from '@nats-io/transport-node';
-import { noopLogger } from '@orchestra/bus';
+import { listWorkers, noopLogger, unservedPlugins } from '@orchestra/bus';
 import { OrchestraClient } from '@orchestra/client';
 import { Buckets, Streams } from '@orchestra/contracts';
 import { InProcessSystem } from '../support/system.js';
@@ -108,6 +108,36 @@ describe('least-privilege users (deploy/nats/orchestra-auth.conf)', () => {
       expect.arrayContaining([expect.objectContaining({ source: 'commands' })]),
     );
 
+    expect(violations()).toEqual([]);
+  });
+
+  it('lets the dispatcher announce its plugins, the client list and probe them, the orchestrator warn', async () => {
+    const workers = await listWorkers(system.client);
+    expect(workers.map((worker) => [worker.plugin, worker.kind])).toEqual([['builtin', 'builtin']]);
+    expect(await unservedPlugins(system.client, ['builtin', 'nobody@x'])).toEqual(['nobody@x']);
+    const unservedPlan = {
+      plan_id: 'lp-unserved',
+      phases: [
+        {
+          phase_id: 'p',
+          tasks: [
+            {
+              task_id: 't',
+              assigned_plugin: 'nobody@x',
+              entry_point: { type: 'skill', value: 'x' },
+              timeout_ms: 200,
+            },
+          ],
+        },
+      ],
+    };
+    const reply = await client.request<{ warnings?: string[] }>('execute', {
+      plan: unservedPlan,
+      execution_id: 'lp-unserved',
+    });
+    expect(reply.warnings).toEqual([
+      'no live worker serves plugin nobody@x: its tasks wait for one to start, or time out',
+    ]);
     expect(violations()).toEqual([]);
   });
 

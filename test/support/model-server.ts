@@ -216,9 +216,45 @@ export function tokens(text: string): number {
 
 /**
  * The default model: reads the seed's four prompt lines back and answers JSON built from them,
- * so a test can tell that an output came from the model and which input it saw.
+ * so a test can tell that an output came from the model and which input it saw. Asked for a
+ * schema (response_format / output_config), it answers a value of that schema instead, with
+ * what it read in its first string field.
  */
-export const echoScript: Script = (request) => ({ reply: JSON.stringify(readSeedPrompt(request.prompt)) });
+export const echoScript: Script = (request) => {
+  const seen = readSeedPrompt(request.prompt);
+  const schema = requestedSchema(request);
+  return { reply: JSON.stringify(schema ? sampleOf(schema, `answered: ${seen.answered}`) : seen) };
+};
+
+function requestedSchema(request: ModelRequest): Record<string, unknown> | undefined {
+  const openai = request.body.response_format as
+    | { json_schema?: { schema?: Record<string, unknown> } }
+    | undefined;
+  const anthropic = request.body.output_config as
+    | { format?: { schema?: Record<string, unknown> } }
+    | undefined;
+  return openai?.json_schema?.schema ?? anthropic?.format?.schema;
+}
+
+/** The smallest value of a (simple) JSON Schema: required properties only; `text` in every string. */
+export function sampleOf(schema: Record<string, unknown>, text: string): unknown {
+  switch (schema.type) {
+    case 'object': {
+      const properties = (schema.properties ?? {}) as Record<string, Record<string, unknown>>;
+      const required = (schema.required ?? []) as string[];
+      return Object.fromEntries(required.map((key) => [key, sampleOf(properties[key] ?? {}, text)]));
+    }
+    case 'array':
+      return [];
+    case 'number':
+    case 'integer':
+      return 1;
+    case 'boolean':
+      return true;
+    default:
+      return text;
+  }
+}
 
 export function readSeedPrompt(prompt: string): {
   answered: string;

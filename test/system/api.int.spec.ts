@@ -56,6 +56,33 @@ describe('orchestra.api request/reply', () => {
     expect(again.duplicate).toBe(true);
   });
 
+  it('execute warns, naming them, about plugins no live worker serves', async () => {
+    const unserved = {
+      plan_id: 'api-unserved',
+      phases: [
+        {
+          phase_id: 'p',
+          tasks: [
+            {
+              task_id: 't',
+              assigned_plugin: 'finance@cowork',
+              fallback_plugin: 'builtin',
+              entry_point: { type: 'skill', value: 'x' },
+              timeout_ms: 1000,
+            },
+          ],
+        },
+      ],
+    };
+    const reply = await client.request<{ execution_id: string; warnings?: string[] }>('execute', {
+      plan: unserved,
+      execution_id: 'api-unserved',
+    });
+    expect(reply.warnings).toEqual([
+      'no live worker serves plugin finance@cowork: its tasks wait for one to start, or time out',
+    ]);
+  });
+
   it('replies with a validation error naming every problem for an invalid plan', async () => {
     const reply = await client.nc.request(
       'orchestra.api.execute',

@@ -5,7 +5,7 @@ import { join, resolve } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { NatsConnection } from '@nats-io/transport-node';
 import { type BusLogger, connectNats, provisionAll, type RunningService } from '@orchestra/bus';
-import { startDispatcher } from '@orchestra/dispatcher';
+import { type LoadedPlugins, startDispatcher } from '@orchestra/dispatcher';
 import {
   type HealthServer,
   healthServerSettings,
@@ -31,6 +31,8 @@ export interface StackOptions {
    * orchestratorSettings). Default `process.env`.
    */
   env?: Env;
+  /** What the dispatcher hosts (a plugins file, loaded); default builtin only. */
+  plugins?: LoadedPlugins;
 }
 
 type Env = Readonly<Record<string, string | undefined>>;
@@ -106,7 +108,12 @@ export async function startStack(options: StackOptions): Promise<Stack> {
       const start = { orchestrator: startOrchestrator, dispatcher: startDispatcher, results: startResults }[
         name
       ];
-      const extra = name === 'orchestrator' ? orchestrator : {};
+      const extra =
+        name === 'orchestrator'
+          ? orchestrator
+          : name === 'dispatcher' && options.plugins
+            ? options.plugins
+            : {};
       running.push(await start({ connection, logger: options.logger, provision: false, ...extra }));
     }
   } catch (error) {

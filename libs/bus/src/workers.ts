@@ -1,6 +1,6 @@
 import { type Service, type ServiceInfo, type ServiceStats, Svcm } from '@nats-io/services';
 import type { NatsConnection } from '@nats-io/transport-node';
-import { Subjects, WORKER_SERVICE } from '@orchestra/contracts';
+import { type Plan, Subjects, WORKER_SERVICE } from '@orchestra/contracts';
 import { z } from 'zod';
 
 /**
@@ -150,6 +150,17 @@ async function collect<T>(responses: Promise<AsyncIterable<unknown>>): Promise<T
     // No responders, or a malformed answer ends the listing with what came before it.
   }
   return out;
+}
+
+/** Every plugin a plan names, assigned or fallback, once each. */
+export function pluginsOfPlan(plan: Plan): string[] {
+  const names = plan.phases.flatMap((phase) =>
+    phase.tasks.flatMap((task) => [
+      task.assigned_plugin,
+      ...(task.fallback_plugin ? [task.fallback_plugin] : []),
+    ]),
+  );
+  return [...new Set(names)];
 }
 
 /**

@@ -2,7 +2,6 @@ import { connectNats, listWorkers, noopLogger, unservedPlugins } from '@orchestr
 import { WORKER_SERVICE } from '@orchestra/contracts';
 import { DispatchHarness } from '../../../test/support/dispatch-harness.js';
 import { useNatsServer } from '../../../test/support/nats-server.js';
-import { waitFor } from '../../../test/support/wait.js';
 import { startDispatcher } from './main.js';
 
 // Every dispatcher announces what it serves (NATS service API, `orchestra-worker`): listed with

@@ -1,5 +1,5 @@
 import type { JetStreamClient } from '@nats-io/jetstream';
-import { publishJson } from '@orchestra/bus';
+import { pluginsOfPlan, publishJson } from '@orchestra/bus';
 import {
   CancelExecution,
   ExecutePlan,
@@ -23,22 +23,32 @@ export class ApiService {
   constructor(
     private readonly js: JetStreamClient,
     private readonly store: ExecutionStore,
+    /** The plugins among these that no live worker serves (README, Plugins): warned about. */
+    private readonly unserved: (plugins: string[]) => Promise<string[]> = async () => [],
   ) {}
 
-  async execute(request: unknown): Promise<{ execution_id: string; duplicate: boolean }> {
+  async execute(
+    request: unknown,
+  ): Promise<{ execution_id: string; duplicate: boolean; warnings?: string[] }> {
     const command = parseOrThrow(ExecutePlan, request, 'ExecutePlan request');
     const validation = validatePlan(command.plan);
     if (!validation.ok) {
       throw new ValidationError(`invalid plan: ${validation.issues.length} problem(s)`, validation.issues);
     }
     const execution_id = command.execution_id ?? newExecutionId();
-    const ack = await publishJson(
-      this.js,
-      Subjects.executeCommand,
-      { type: 'ExecutePlan', plan: validation.plan, execution_id },
-      { msgID: execution_id },
+    const [ack, unserved] = await Promise.all([
+      publishJson(
+        this.js,
+        Subjects.executeCommand,
+        { type: 'ExecutePlan', plan: validation.plan, execution_id },
+        { msgID: execution_id },
+      ),
+      this.unserved(pluginsOfPlan(validation.plan)).catch(() => []),
+    ]);
+    const warnings = unserved.map(
+      (plugin) => `no live worker serves plugin ${plugin}: its tasks wait for one to start, or time out`,
     );
-    return { execution_id, duplicate: ack.duplicate };
+    return { execution_id, duplicate: ack.duplicate, ...(warnings.length > 0 ? { warnings } : {}) };
   }
 
   async cancel(request: unknown): Promise<{ execution_id: string; accepted: true }> {

@@ -2,7 +2,15 @@ import { type JetStreamClient, type JetStreamManager, jetstream, jetstreamManage
 import type { NatsConnection } from '@nats-io/transport-node';
 import { type DynamicModule, Module } from '@nestjs/common';
 import { CqrsModule } from '@nestjs/cqrs';
-import { type BusLogger, CLOCK, type Clock, LOGGER, maxRecordBytes, NATS_CONNECTION } from '@orchestra/bus';
+import {
+  type BusLogger,
+  CLOCK,
+  type Clock,
+  LOGGER,
+  maxRecordBytes,
+  NATS_CONNECTION,
+  unservedPlugins,
+} from '@orchestra/bus';
 import { OrchestraMetrics, orchestraMetrics } from '@orchestra/observability';
 import { ApiService } from './api.service.js';
 import { DeadLetterKeeper } from './dead-letter-keeper.js';
@@ -58,8 +66,9 @@ export class OrchestratorModule {
         },
         {
           provide: ApiService,
-          useFactory: (js: JetStreamClient, store: ExecutionStore) => new ApiService(js, store),
-          inject: [JETSTREAM, ExecutionStore],
+          useFactory: (nc: NatsConnection, js: JetStreamClient, store: ExecutionStore) =>
+            new ApiService(js, store, (plugins) => unservedPlugins(nc, plugins)),
+          inject: [NATS_CONNECTION, JETSTREAM, ExecutionStore],
         },
         {
           provide: DeadLetterKeeper,

@@ -22,11 +22,11 @@ export interface K8sObject {
   [field: string]: unknown;
 }
 
-/** `kubectl kustomize <dir>`, parsed: every object of the YAML stream, in order. */
+/** `kubectl kustomize <dir>` (relative to the repository, or absolute), parsed: every object, in order. */
 export function kustomize(dir: string): K8sObject[] {
   let output: string;
   try {
-    output = execFileSync('kubectl', ['kustomize', join(REPO_ROOT, dir)], {
+    output = execFileSync('kubectl', ['kustomize', resolve(REPO_ROOT, dir)], {
       encoding: 'utf8',
       // kustomize v5 warns on stderr about the v2-compatible fields (bases, patchesStrategicMerge).
       stdio: ['ignore', 'pipe', 'pipe'],

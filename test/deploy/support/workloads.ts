@@ -2,17 +2,22 @@ import type { IConfigMap, IContainer, IPodSpec, ISecret } from 'kubernetes-model
 import { type K8sObject, named } from './render.js';
 
 /**
- * A container's environment as the kubelet builds it: the ConfigMaps of envFrom first, then env,
- * which wins, each `$(NAME)` in a value replaced by a variable defined before it. Values from a
- * Secret are read from the rendered Secret (base64-decoded); from the downward API, `<fieldRef:path>`.
+ * A container's environment as the kubelet builds it: the ConfigMaps and Secrets of envFrom first,
+ * then env, which wins, each `$(NAME)` in a value replaced by a variable defined before it. Values
+ * from a Secret are read from the rendered Secret (base64-decoded); from the downward API,
+ * `<fieldRef:path>`.
  */
 export function environment(container: IContainer, objects: readonly K8sObject[]): Map<string, string> {
   const env = new Map<string, string>();
   for (const source of container.envFrom ?? []) {
-    const name = source.configMapRef?.name;
-    if (!name) throw new Error(`${container.name}: only envFrom.configMapRef is expected`);
-    const data = named<IConfigMap>(objects, 'ConfigMap', name).data ?? {};
-    for (const [key, value] of Object.entries(data)) env.set(key, value);
+    if (source.configMapRef?.name) {
+      const data = named<IConfigMap>(objects, 'ConfigMap', source.configMapRef.name).data ?? {};
+      for (const [key, value] of Object.entries(data)) env.set(key, value);
+    } else if (source.secretRef?.name) {
+      const data = named<ISecret>(objects, 'Secret', source.secretRef.name).data ?? {};
+      for (const [key, value] of Object.entries(data))
+        env.set(key, Buffer.from(value, 'base64').toString('utf8'));
+    } else throw new Error(`${container.name}: envFrom without a ConfigMap or Secret`);
   }
   for (const variable of container.env ?? []) {
     const value = resolveValue(variable, objects);

@@ -2,6 +2,7 @@ import type { CommandRegistration } from '../context.js';
 import { registerConsole } from './console.js';
 import { registerDeadLetters } from './dead-letters.js';
 import { registerCancel, registerList, registerReplay, registerResults, registerStatus } from './inspect.js';
+import { registerPlugins } from './plugins.js';
 import { registerProvision } from './provision.js';
 import { registerRun, registerWatch } from './run.js';
 import { registerUp } from './up.js';
@@ -24,4 +25,5 @@ export const COMMANDS: readonly CommandRegistration[] = [
   registerCancel,
   registerDeadLetters,
   registerConsole,
+  registerPlugins,
 ];

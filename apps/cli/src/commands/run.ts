@@ -3,6 +3,7 @@ import { withClient } from '../connect.js';
 import { type Cli, type CommandRegistration, ExitCode } from '../context.js';
 import { followExecution } from '../progress.js';
 import { exitCodeOf, printResults } from './inspect.js';
+import { warnUnserved } from './plugins.js';
 import { loadPlan } from './validate.js';
 
 interface RunOptions {
@@ -33,7 +34,10 @@ export const registerRun: CommandRegistration = (program, cli) => {
         return;
       }
       await withClient(cli, async (client) => {
-        const { execution_id, duplicate } = await client.execute(loaded.plan, options.id);
+        const [{ execution_id, duplicate }] = await Promise.all([
+          client.execute(loaded.plan, options.id),
+          warnUnserved(cli, client.nc, loaded.plan),
+        ]);
         if (!options.watch && !options.wait) {
           if (options.json) cli.out(JSON.stringify({ execution_id, duplicate }));
           else cli.out(`${duplicate ? 'already submitted' : 'submitted'}: execution ${execution_id}`);

@@ -1,4 +1,6 @@
+import { resolve as resolvePath } from 'node:path';
 import { connectNats } from '@orchestra/bus';
+import { type LoadedPlugins, loadPluginsFile, PLUGINS_FILE_VARIABLE } from '@orchestra/dispatcher';
 import { traceLogFields } from '@orchestra/observability';
 import { pino } from 'pino';
 import { type Cli, type CommandRegistration, ExitCode } from '../context.js';
@@ -14,35 +16,61 @@ export const registerUp: CommandRegistration = (program, cli) => {
     .option('--services <list>', `comma-separated subset of ${SERVICES.join(',')}`, SERVICES.join(','))
     .option('--console', 'also serve the web console (see `orchestra console`)')
     .option('--console-port <port>', 'port of the console (default 8081, or a free one if taken)', parsePort)
-    .action(async (options: { services: string; console?: boolean; consolePort?: number }) => {
-      const services = options.services.split(',').map((name) => name.trim()) as ServiceName[];
-      const unknown = services.filter((name) => !SERVICES.includes(name));
-      if (unknown.length > 0) {
-        cli.err(`unknown service(s): ${unknown.join(', ')} (choose from ${SERVICES.join(', ')})`);
-        cli.exitCode = ExitCode.usage;
-        return;
-      }
-      const logger = serviceLogger(cli.io.env);
-      const stack = await startStack({
-        services,
-        natsUrl: cli.io.env.NATS_URL,
-        logger,
-        cwd: cli.io.cwd,
-        env: cli.io.env,
-      });
-      const health = stack.healthPort ? `, health and metrics on :${stack.healthPort}` : '';
-      const web = options.console ? await startConsoleOf(cli, stack.natsUrl, options.consolePort) : undefined;
-      cli.out(`orchestra up: ${services.join(', ')} on ${stack.natsUrl}${health} (Ctrl-C to stop)`);
-      await new Promise<void>((resolve) => {
-        const stop = () => resolve();
-        process.once('SIGINT', stop);
-        process.once('SIGTERM', stop);
-      });
-      cli.out('orchestra up: stopping (draining in-flight work)');
-      await web?.stop();
-      await stack.stop();
-    });
+    .option(
+      '--plugins <file>',
+      `the plugins the dispatcher hosts besides builtin (YAML; default $${PLUGINS_FILE_VARIABLE})`,
+    )
+    .action(
+      async (options: { services: string; console?: boolean; consolePort?: number; plugins?: string }) => {
+        const services = options.services.split(',').map((name) => name.trim()) as ServiceName[];
+        const unknown = services.filter((name) => !SERVICES.includes(name));
+        if (unknown.length > 0) {
+          cli.err(`unknown service(s): ${unknown.join(', ')} (choose from ${SERVICES.join(', ')})`);
+          cli.exitCode = ExitCode.usage;
+          return;
+        }
+        const plugins = services.includes('dispatcher') ? loadPlugins(cli, options.plugins) : undefined;
+        if (plugins === false) return;
+        const logger = serviceLogger(cli.io.env);
+        const stack = await startStack({
+          services,
+          natsUrl: cli.io.env.NATS_URL,
+          logger,
+          cwd: cli.io.cwd,
+          env: cli.io.env,
+          ...(plugins ? { plugins } : {}),
+        });
+        const health = stack.healthPort ? `, health and metrics on :${stack.healthPort}` : '';
+        const web = options.console
+          ? await startConsoleOf(cli, stack.natsUrl, options.consolePort)
+          : undefined;
+        cli.out(`orchestra up: ${services.join(', ')} on ${stack.natsUrl}${health} (Ctrl-C to stop)`);
+        await new Promise<void>((resolve) => {
+          const stop = () => resolve();
+          process.once('SIGINT', stop);
+          process.once('SIGTERM', stop);
+        });
+        cli.out('orchestra up: stopping (draining in-flight work)');
+        await web?.stop();
+        await stack.stop();
+      },
+    );
 };
+
+/**
+ * The plugins file of `--plugins` or ORCHESTRA_PLUGINS, loaded before anything starts; `false`
+ * (exit code 1) when it has problems, each printed with its path. None named: builtin only.
+ */
+function loadPlugins(cli: Cli, option: string | undefined): LoadedPlugins | undefined | false {
+  const file = option ?? cli.io.env[PLUGINS_FILE_VARIABLE];
+  if (!file) return undefined;
+  const loaded = loadPluginsFile(resolvePath(cli.io.cwd, file), cli.io.env);
+  if (loaded.ok) return loaded;
+  cli.err(`✗ plugins file ${file}: nothing started`);
+  for (const issue of loaded.issues) cli.err(`  ${issue.path}: ${issue.message}`);
+  cli.exitCode = ExitCode.failed;
+  return false;
+}
 
 /** The console on its own connection, next to the services (`up --console`). */
 async function startConsoleOf(cli: Cli, natsUrl: string, port: number | undefined) {

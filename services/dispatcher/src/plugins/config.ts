@@ -94,10 +94,16 @@ export const PluginConfig = z.discriminatedUnion(
 );
 export type PluginConfig = z.infer<typeof PluginConfig>;
 
+/** The file's outer shape; each entry is checked on its own (PluginConfig) so every problem is listed. */
 export const PluginsFile = z.strictObject({
-  plugins: z.array(PluginConfig).min(1, 'name at least one plugin').max(1000),
+  plugins: z.array(z.unknown()).min(1, 'name at least one plugin').max(1000),
 });
-export type PluginsFile = z.infer<typeof PluginsFile>;
+
+/** An entry of the file that passed PluginConfig, with its place in the file. */
+export interface PluginEntry {
+  path: string;
+  config: PluginConfig;
+}
 
 /** zod says "expected string, received undefined" for an absent field; say what it means. */
 export const missingField: z.core.$ZodErrorMap = (issue) => {
@@ -110,33 +116,33 @@ export const missingField: z.core.$ZodErrorMap = (issue) => {
 export type Env = Readonly<Record<string, string | undefined>>;
 
 /** Problems zod cannot see: duplicate names, and variables the file names but the process lacks. */
-export function semanticIssues(file: PluginsFile, env: Env): Issue[] {
+export function semanticIssues(entries: readonly PluginEntry[], env: Env): Issue[] {
   const issues: Issue[] = [];
-  const first = new Map<string, number>();
-  file.plugins.forEach((plugin, i) => {
+  const first = new Map<string, string>();
+  for (const { path, config: plugin } of entries) {
     const seen = first.get(plugin.name);
     if (seen !== undefined) {
       issues.push({
-        path: `plugins[${i}].name`,
-        message: `duplicate plugin name "${plugin.name}" (first used at plugins[${seen}])`,
+        path: `${path}.name`,
+        message: `duplicate plugin name "${plugin.name}" (first used at ${seen})`,
       });
-    } else first.set(plugin.name, i);
+    } else first.set(plugin.name, path);
     for (const field of ['api_key_env', 'secret_env'] as const) {
       const variable = (plugin as Partial<Record<typeof field, string>>)[field];
       if (variable !== undefined && !env[variable]) {
         issues.push({
-          path: `plugins[${i}].${field}`,
+          path: `${path}.${field}`,
           message: `the environment variable ${variable} is not set (or empty)`,
         });
       }
     }
     if (plugin.kind === 'agent' && plugin.api_key_env === undefined && needsKey(plugin)) {
       issues.push({
-        path: `plugins[${i}].api_key_env`,
+        path: `${path}.api_key_env`,
         message: `missing: ${plugin.provider === 'anthropic' ? 'the Anthropic API' : 'api.openai.com'} needs a key (name the variable that holds it)`,
       });
     }
-  });
+  }
   return issues;
 }
 

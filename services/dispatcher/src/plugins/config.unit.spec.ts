@@ -75,6 +75,24 @@ plugins:
     ]);
   });
 
+  it('lists the problems of every entry at once: a bad kind does not hide a missing key', () => {
+    expect(
+      issuesOf(`
+plugins:
+  - { name: a@x, kind: lambda }
+  - { name: b@x, kind: agent, provider: anthropic, model: m, api_key_env: NOT_SET_ANYWHERE }
+  - { name: b@x, kind: builtin }
+`),
+    ).toEqual([
+      { path: 'plugins[0].kind', message: 'unknown or missing kind (expected one of builtin, agent, http)' },
+      {
+        path: 'plugins[1].api_key_env',
+        message: 'the environment variable NOT_SET_ANYWHERE is not set (or empty)',
+      },
+      { path: 'plugins[2].name', message: 'duplicate plugin name "b@x" (first used at plugins[1])' },
+    ]);
+  });
+
   it('reports a missing key variable by name, never by value, and a duplicate name', () => {
     const issues = issuesOf(
       `

@@ -1,5 +1,5 @@
 import { readFileSync } from 'node:fs';
-import { type Issue, parseDocumentText, ValidationError, zodIssues } from '@orchestra/contracts';
+import { formatPath, type Issue, parseDocumentText, ValidationError, zodIssues } from '@orchestra/contracts';
 import type { ValidateFunction } from 'ajv';
 import { builtinPlugin } from '../builtin.js';
 import type { Plugin } from '../plugin.js';
@@ -8,7 +8,8 @@ import {
   type AgentPluginConfig,
   type Env,
   missingField,
-  type PluginConfig,
+  PluginConfig,
+  type PluginEntry,
   PluginsFile,
   semanticIssues,
 } from './config.js';
@@ -51,12 +52,20 @@ export function pluginsFromText(text: string, env: Env): PluginsLoad {
   if (!document.ok) return document;
   const shape = PluginsFile.safeParse(document.value, { error: missingField });
   if (!shape.success) return { ok: false, issues: zodIssues(shape.error) };
-  const file = shape.data;
-  const issues = semanticIssues(file, env);
+  const issues: Issue[] = [];
+  const entries: PluginEntry[] = [];
+  shape.data.plugins.forEach((entry, i) => {
+    const parsed = PluginConfig.safeParse(entry, { error: missingField });
+    if (parsed.success) entries.push({ path: `plugins[${i}]`, config: parsed.data });
+    else {
+      for (const issue of parsed.error.issues) {
+        issues.push({ path: formatPath(['plugins', i, ...issue.path]), message: issue.message });
+      }
+    }
+  });
+  issues.push(...semanticIssues(entries, env));
   const secrets: string[] = [];
-  const built = file.plugins.flatMap(
-    (config, i) => buildPlugin(config, `plugins[${i}]`, env, secrets, issues) ?? [],
-  );
+  const built = entries.flatMap(({ path, config }) => buildPlugin(config, path, env, secrets, issues) ?? []);
   if (issues.length > 0) return { ok: false, issues };
   const plugins = built.some((plugin) => plugin.name === builtinPlugin.name)
     ? built
