@@ -112,3 +112,10 @@ export class DispatchHarness {
     await this.nc.close();
   }
 }
+
+/** The error of a failed attempt; any other outcome fails the test, saying what it was. */
+export function failed(outcome: TaskOutcome) {
+  if (outcome.status !== 'failed')
+    throw new Error(`expected a failed attempt, got ${JSON.stringify(outcome)}`);
+  return outcome.error;
+}

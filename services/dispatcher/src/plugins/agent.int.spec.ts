@@ -1,5 +1,4 @@
-import type { TaskOutcome } from '@orchestra/contracts';
-import { DispatchHarness } from '../../../../test/support/dispatch-harness.js';
+import { DispatchHarness, failed } from '../../../../test/support/dispatch-harness.js';
 import { ModelServer, readSeedPrompt } from '../../../../test/support/model-server.js';
 import { useNatsServer } from '../../../../test/support/nats-server.js';
 import { waitFor } from '../../../../test/support/wait.js';
@@ -76,12 +75,6 @@ beforeEach(() => {
 /** The model server saw the client give up the request whose input carried this marker. */
 function abandoned(marker: string): boolean {
   return openai.abandoned.some((request) => request.prompt.includes(marker));
-}
-
-function failed(outcome: TaskOutcome) {
-  if (outcome.status !== 'failed')
-    throw new Error(`expected a failed attempt, got ${JSON.stringify(outcome)}`);
-  return outcome.error;
 }
 
 describe('agent plugins (OpenAI-compatible)', () => {

@@ -1,8 +1,7 @@
 import { createHmac, timingSafeEqual } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import type { TaskOutcome } from '@orchestra/contracts';
-import { DispatchHarness } from '../../../../test/support/dispatch-harness.js';
+import { DispatchHarness, failed } from '../../../../test/support/dispatch-harness.js';
 import { useNatsServer } from '../../../../test/support/nats-server.js';
 import { waitFor } from '../../../../test/support/wait.js';
 
@@ -76,12 +75,6 @@ async function freePort(): Promise<number> {
   const { port } = probe.address() as AddressInfo;
   await new Promise((resolve) => probe.close(resolve));
   return port;
-}
-
-function failed(outcome: TaskOutcome) {
-  if (outcome.status !== 'failed')
-    throw new Error(`expected a failed attempt, got ${JSON.stringify(outcome)}`);
-  return outcome.error;
 }
 
 describe('http plugins', () => {

@@ -1,5 +1,4 @@
 import Anthropic from '@anthropic-ai/sdk';
-import { LIMITS } from '@orchestra/contracts';
 import { z } from 'zod';
 import type { AgentPluginConfig } from '../config.js';
 import {
@@ -8,6 +7,7 @@ import {
   type ModelRequest,
   parseReply,
   sdkFailure,
+  sdkOptions,
   TokenCount,
 } from './model.js';
 
@@ -23,19 +23,9 @@ export const ANTHROPIC_BASE_URL = 'https://api.anthropic.com';
 /** The Messages API requires max_tokens. */
 const DEFAULT_MAX_TOKENS = 4096;
 
-/**
- * The Messages API through the official `@anthropic-ai/sdk`, with the same retry and timeout
- * choices as the OpenAI client (see openai.ts).
- */
+/** The Messages API through the official `@anthropic-ai/sdk` (SDK settings: sdkOptions). */
 export function anthropicClient(config: AgentPluginConfig, apiKey: string | undefined): ModelClient {
-  const client = new Anthropic({
-    apiKey: apiKey ?? 'not-needed',
-    baseURL: config.base_url ?? ANTHROPIC_BASE_URL,
-    maxRetries: 0,
-    // Never the one to decide: timeout_ms, the deadline and cancel abort the call (agent-plugin.ts).
-    timeout: LIMITS.timeoutMs,
-    logLevel: 'off',
-  });
+  const client = new Anthropic(sdkOptions(config, apiKey, ANTHROPIC_BASE_URL));
   return {
     model: config.model,
     async complete(request: ModelRequest): Promise<ModelReply> {

@@ -1,5 +1,6 @@
-import type { TaskUsage } from '@orchestra/contracts';
+import { LIMITS, type TaskUsage } from '@orchestra/contracts';
 import { z } from 'zod';
+import type { AgentPluginConfig } from '../config.js';
 import { excerpt, retryAfterMs, statusError, UpstreamCodes, UpstreamError } from '../upstream.js';
 
 /** One call to a model, whichever the provider. */
@@ -97,3 +98,20 @@ function causeOf(error: Error): string {
 }
 
 export const TokenCount = z.number().int().min(0);
+
+/**
+ * What both SDK clients are built with. Their own retries are off: retries belong to the attempt
+ * (Retry-After, honouringRetryAfter) and to the plan (retries, fallback); an SDK retrying on its
+ * own would call the model again past what the plan allows. Their timeout never decides:
+ * timeout_ms, the deadline and cancel abort the call (agent-plugin.ts). Their logging is off, so
+ * nothing of a request (its key) reaches the console.
+ */
+export function sdkOptions(config: AgentPluginConfig, apiKey: string | undefined, defaultBaseUrl: string) {
+  return {
+    apiKey: apiKey ?? 'not-needed',
+    baseURL: config.base_url ?? defaultBaseUrl,
+    maxRetries: 0,
+    timeout: LIMITS.timeoutMs,
+    logLevel: 'off' as const,
+  };
+}

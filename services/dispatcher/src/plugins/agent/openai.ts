@@ -1,4 +1,3 @@
-import { LIMITS } from '@orchestra/contracts';
 import OpenAI from 'openai';
 import { z } from 'zod';
 import type { AgentPluginConfig } from '../config.js';
@@ -8,6 +7,7 @@ import {
   type ModelRequest,
   parseReply,
   sdkFailure,
+  sdkOptions,
   TokenCount,
 } from './model.js';
 
@@ -32,20 +32,13 @@ export const OPENAI_BASE_URL = 'https://api.openai.com/v1';
 
 /**
  * Chat Completions through the official `openai` SDK: OpenAI, Azure's OpenAI-compatible
- * endpoint, vLLM, Ollama, llama.cpp's server, LiteLLM. The SDK's own retries are off: retries
- * belong to the attempt (Retry-After, honouringRetryAfter) and to the plan (retries, fallback);
- * an SDK retrying on its own would call the model again past what the plan allows.
+ * endpoint, vLLM, Ollama, llama.cpp's server, LiteLLM (SDK settings: sdkOptions).
  */
 export function openAiClient(config: AgentPluginConfig, apiKey: string | undefined): ModelClient {
   const client = new OpenAI({
-    apiKey: apiKey ?? 'not-needed',
-    baseURL: config.base_url ?? OPENAI_BASE_URL,
+    ...sdkOptions(config, apiKey, OPENAI_BASE_URL),
     organization: null,
     project: null,
-    maxRetries: 0,
-    // Never the one to decide: timeout_ms, the deadline and cancel abort the call (agent-plugin.ts).
-    timeout: LIMITS.timeoutMs,
-    logLevel: 'off',
   });
   return {
     model: config.model,
