@@ -5,6 +5,8 @@ import { categoryOf, listCases, PLANS_DIR, type PlanDescriptor, readJson } from 
 import { generatePlanText } from '../corpus/generate.js';
 
 const EXAMPLES_DIR = join(__dirname, '../../examples');
+/** YAML files of examples/ that are not plans: the plugins file of `orchestra up --plugins`. */
+const NOT_PLANS = new Set(['plugins.yaml']);
 
 export interface PlanDocument {
   name: string;
@@ -18,9 +20,9 @@ export interface PlanDocument {
 
 /** The example plans (valid, the Go example's too), examples/invalid and the bad-plan corpus (refused), as values. */
 export function loadPlanDocuments(): PlanDocument[] {
-  const examples = yamlFiles(EXAMPLES_DIR).map((file) =>
-    read(`examples/${file}`, 'example', true, readFileSync(join(EXAMPLES_DIR, file), 'utf8')),
-  );
+  const examples = yamlFiles(EXAMPLES_DIR)
+    .filter((file) => !NOT_PLANS.has(file))
+    .map((file) => read(`examples/${file}`, 'example', true, readFileSync(join(EXAMPLES_DIR, file), 'utf8')));
   const goExample = read(
     'examples/go/plan.json',
     'example',
