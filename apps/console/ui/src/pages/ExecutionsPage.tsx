@@ -1,19 +1,13 @@
 import type { ExecutionStatus } from '@orchestra/contracts';
-import { useCallback, useEffect, useRef, useState } from 'react';
-import {
-  type ActionResponse,
-  type ExecutionChange,
-  type ExecutionPage,
-  type ExecutionSummary,
-  type Facets,
-  type SessionInfo,
-} from '../../../src/model/api-types';
-import { getJson, postJson, RequestError } from '../api';
-import { CliHint } from '../components/cli-hint';
+import { useCallback, useEffect, useState } from 'react';
+import type { ExecutionPage, ExecutionSummary, Facets, SessionInfo } from '../../../src/model/api-types';
+import { getJson } from '../api';
+import { FirstRun } from '../components/first-run';
 import { Progress, StatusBadge, statusLabel } from '../components/status';
 import { formatCount, formatDateTime, formatDuration, formatRelative } from '../format';
 import { useDebounced, useNow } from '../hooks';
 import { Link, navigate, useLocation } from '../router';
+import { useLiveRows } from './live-rows';
 
 const PAGE_SIZE = 50;
 /** The contract's ExecutionStatus values (its schema module is not in the page's bundle). */
@@ -232,93 +226,5 @@ function Row(props: { row: ExecutionSummary; now: number }) {
       </td>
       <td className="plugins-cell">{row.plugins.join(', ') || '—'}</td>
     </tr>
-  );
-}
-
-/**
- * Applies the server's change stream to the rows shown: a row that changed is replaced in
- * place; a new execution on the first page, or a removed one, asks for the page again.
- */
-function useLiveRows(
-  page: ExecutionPage | null,
-  setPage: (update: (page: ExecutionPage | null) => ExecutionPage | null) => void,
-  firstPage: boolean,
-  reload: () => void,
-) {
-  const revision = page?.revision;
-  const opened = revision !== undefined;
-  const reloadRef = useRef(reload);
-  reloadRef.current = reload;
-  const firstRef = useRef(firstPage);
-  firstRef.current = firstPage;
-  useEffect(() => {
-    if (!opened) return;
-    const source = new EventSource(`/api/executions/changes?after=${revision}`);
-    let timer: ReturnType<typeof setTimeout> | undefined;
-    source.addEventListener('changes', (message) => {
-      const changes = JSON.parse((message as MessageEvent<string>).data) as ExecutionChange[];
-      let missing = false;
-      setPage((current) => {
-        if (!current) return current;
-        const byId = new Map(changes.map((change) => [change.execution_id, change]));
-        const items: ExecutionSummary[] = [];
-        for (const row of current.items) {
-          const change = byId.get(row.execution_id);
-          byId.delete(row.execution_id);
-          if (!change) items.push(row);
-          else if ('removed' in change) missing = true;
-          else items.push(change);
-        }
-        if (byId.size > 0 && firstRef.current) missing = true;
-        return { ...current, items };
-      });
-      if (missing) {
-        clearTimeout(timer);
-        timer = setTimeout(() => reloadRef.current(), 300);
-      }
-    });
-    return () => {
-      clearTimeout(timer);
-      source.close();
-    };
-  }, [opened]);
-}
-
-/** An empty bucket: how to start, with the demo one click away. */
-function FirstRun(props: { session: SessionInfo | null }) {
-  const [submitted, setSubmitted] = useState<ActionResponse | null>(null);
-  const [error, setError] = useState<string | null>(null);
-  const runDemo = async () => {
-    try {
-      const examples = await getJson<Array<{ name: string; text: string }>>('/api/examples');
-      const demo = examples.find((example) => example.name === 'due-diligence.yaml') ?? examples[0];
-      if (!demo) throw new Error('no example plan is installed next to the console');
-      const result = await postJson<ActionResponse>('/api/plans', { text: demo.text });
-      setSubmitted(result);
-      navigate(`/executions/${result.execution_id}`);
-    } catch (failure) {
-      setError(
-        failure instanceof RequestError || failure instanceof Error ? failure.message : String(failure),
-      );
-    }
-  };
-  return (
-    <div className="empty-state">
-      <h2>No executions yet</h2>
-      <p className="muted">
-        Run the seed's due-diligence example: three phases, a retry and a fallback, live.
-      </p>
-      <div className="empty-actions">
-        <button type="button" className="button primary" onClick={runDemo}>
-          Run the demo plan
-        </button>
-        <Link to="/submit" className="button">
-          Paste a plan
-        </Link>
-      </div>
-      <CliHint command={`${props.session?.cli ?? 'npx orchestra'} run examples/due-diligence.yaml --watch`} />
-      {submitted ? <CliHint command={submitted.cli} /> : null}
-      {error ? <div className="banner banner-error">{error}</div> : null}
-    </div>
   );
 }
