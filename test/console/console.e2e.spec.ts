@@ -120,6 +120,20 @@ describe('the web console in a browser', () => {
     await page.close();
   });
 
+  it('lists the live workers of each plugin with what they have done', async () => {
+    const page = await system.page('/plugins');
+    const builtin = page.locator('tr[data-plugin="builtin"]');
+    await builtin.waitFor();
+    expect(Number(await builtin.getByTestId('worker-count').textContent())).toBeGreaterThanOrEqual(1);
+    // The executions of the tests before ran on it.
+    expect(Number((await builtin.locator('td').nth(5).textContent())?.replace(/\D/g, ''))).toBeGreaterThan(0);
+    await page.getByText('npx orchestra plugins').waitFor();
+    await builtin.click();
+    await page.locator('tr.worker-row').first().waitFor();
+    await system.screenshot(page, 'plugins');
+    await page.close();
+  });
+
   it('shows markup from a plan and a plugin output as text, and runs none of it', async () => {
     await system.client.execute(markupPlan, 'markup-1');
     await system.finalResults('markup-1');

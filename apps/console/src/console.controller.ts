@@ -1,5 +1,6 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { Body, Controller, Get, HttpCode, Inject, Param, Post, Query, Req, Res } from '@nestjs/common';
+import { listWorkers } from '@orchestra/bus';
 import { NotFoundError, parsePlan, Streams, Subjects, ValidationError } from '@orchestra/contracts';
 import { CONSOLE_DEPS, type ConsoleDeps } from './deps.js';
 import { differences } from './differences.js';
@@ -10,6 +11,8 @@ import type {
   ExecutionChange,
   ExecutionPage,
   Facets,
+  PluginSummary,
+  PluginsView,
   ReplayCheck,
   SessionInfo,
   ValidateResponse,
@@ -47,6 +50,32 @@ export class ConsoleController {
   @Get('examples')
   examples(): ExamplePlan[] {
     return readExamples(this.deps.examplesDir);
+  }
+
+  /** `orchestra plugins`: the live workers of each plugin, as they announce themselves. */
+  @Get('plugins')
+  async plugins(): Promise<PluginsView> {
+    const workers = await listWorkers(this.deps.client.nc, { stallMs: 250, maxWaitMs: 1_500 });
+    const plugins = new Map<string, PluginSummary>();
+    for (const worker of workers) {
+      const summary = plugins.get(worker.plugin) ?? {
+        plugin: worker.plugin,
+        kind: worker.kind,
+        workers: [],
+        concurrency: 0,
+        in_flight: 0,
+        processed: 0,
+        failed: 0,
+      };
+      summary.workers.push(worker);
+      summary.concurrency += worker.concurrency ?? 0;
+      summary.in_flight += worker.in_flight ?? 0;
+      summary.processed += worker.processed ?? 0;
+      summary.failed += worker.failed ?? 0;
+      plugins.set(worker.plugin, summary);
+    }
+    const ran = this.deps.isIndexLoaded() ? this.deps.index.facets().plugins : [];
+    return { plugins: [...plugins.values()], without_worker: ran.filter((name) => !plugins.has(name)) };
   }
 
   @Get('executions')

@@ -47,8 +47,11 @@ export interface RunningConsole {
   close(): Promise<void>;
 }
 
-/** The actions of this version. Re-run and the plugins page come with later versions of the bus. */
-const CAPABILITIES: Capabilities = { cancel: true, submit: true, rerun: false, plugins: false };
+/**
+ * What the page offers. Re-run from failure waits for the bus contract's RerunExecution
+ * (`orchestra.cmd.rerun`): a POST /api/executions/:id/rerun beside cancel, then `rerun: true`.
+ */
+const CAPABILITIES: Capabilities = { cancel: true, submit: true, rerun: false, plugins: true };
 
 @Module({})
 class ConsoleModule {

@@ -2,6 +2,7 @@
  * The console's JSON API, shared by the server and the page. Types only: the page bundles this
  * module, so it must stay free of Node and of anything with side effects.
  */
+import type { LiveWorker } from '@orchestra/bus';
 import type { ExecutionEvent, ExecutionStatus, Issue } from '@orchestra/contracts';
 
 /** One row of the executions list, kept in the server's index (one per key of orchestra_results). */
@@ -54,7 +55,7 @@ export interface Capabilities {
   submit: boolean;
   /** Re-run from failure (RerunExecution): off until the bus contract has it. */
   rerun: boolean;
-  /** The plugins page (live workers per plugin): off until the services announce them. */
+  /** The plugins page: the live workers of each plugin (they announce themselves on NATS). */
   plugins: boolean;
 }
 
@@ -109,4 +110,22 @@ export interface ActionResponse {
 
 export interface ApiError {
   error: { code: string; message: string; issues?: Issue[] };
+}
+
+/** One plugin on the plugins page: its live workers (the NATS service API) and their sums. */
+export interface PluginSummary {
+  plugin: string;
+  kind: string;
+  workers: LiveWorker[];
+  /** Sums over the workers that report them. */
+  concurrency: number;
+  in_flight: number;
+  processed: number;
+  failed: number;
+}
+
+export interface PluginsView {
+  plugins: PluginSummary[];
+  /** Plugins that ran a task of an indexed execution and that no live worker serves now. */
+  without_worker: string[];
 }

@@ -3,6 +3,7 @@ import type { SessionInfo } from '../../src/model/api-types';
 import { loadSession, RequestError } from './api';
 import { ExecutionPage } from './pages/ExecutionPage';
 import { ExecutionsPage } from './pages/ExecutionsPage';
+import { PluginsPage } from './pages/PluginsPage';
 import { SubmitPage } from './pages/SubmitPage';
 import { Link, useLocation } from './router';
 
@@ -16,7 +17,14 @@ export function App() {
     );
   }, []);
   const execution = /^\/executions\/([A-Za-z0-9_-]+)$/.exec(path);
-  const section = execution || path === '/' ? 'executions' : path === '/submit' ? 'submit' : 'other';
+  const section =
+    execution || path === '/'
+      ? 'executions'
+      : path === '/submit'
+        ? 'submit'
+        : path === '/plugins'
+          ? 'plugins'
+          : 'other';
   return (
     <div className="app">
       <header className="topbar">
@@ -34,9 +42,8 @@ export function App() {
               Submit a plan
             </Link>
           ) : null}
-          {/* The plugins page (live workers per plugin) appears once the server announces it. */}
           {session?.capabilities.plugins ? (
-            <Link to="/plugins" className="nav-item">
+            <Link to="/plugins" className={section === 'plugins' ? 'nav-item active' : 'nav-item'}>
               Plugins
             </Link>
           ) : null}
@@ -48,6 +55,8 @@ export function App() {
           <ExecutionPage key={execution[1]} executionId={execution[1] as string} session={session} />
         ) : path === '/submit' ? (
           <SubmitPage session={session} />
+        ) : path === '/plugins' ? (
+          <PluginsPage session={session} />
         ) : path === '/' ? (
           <ExecutionsPage session={session} />
         ) : (
