@@ -24,6 +24,8 @@ export function describeEvent(event: ExecutionEvent): string {
       return `${event.phase_id}/${event.task_id} – skipped: ${event.reason}`;
     case 'TaskGaveUp':
       return `${event.phase_id}/${event.task_id} ✗ gave up (${event.status}): ${event.reason}`;
+    case 'TaskReused':
+      return `${event.phase_id}/${event.task_id} ✓ reused from ${event.source_execution_id} (record ${event.source_seq})`;
     case 'OutcomeIgnored':
       return `${event.phase_id}/${event.task_id} ignored an outcome of attempt ${event.attempt_number}: ${event.reason}`;
     case 'PhaseFinished':

@@ -2,7 +2,8 @@ import { z } from 'zod';
 
 // Compiled (z.compile): valid messages take generated code, several times faster than the runtime
 // parser; anything else falls back to it, so error messages are the runtime's.
-import { ExecutionId } from './ids.js';
+import { ExecutionId, ID_PATTERN } from './ids.js';
+import { LIMITS } from './limits.js';
 
 /**
  * Commands: what a producer asks Orchestra to do (`orchestra.cmd.*`). The plan is carried as
@@ -27,9 +28,35 @@ export const CancelExecution = z.compile(
 );
 export type CancelExecution = z.infer<typeof CancelExecution>;
 
+const TASK_PATH = new RegExp(`^${ID_PATTERN.source.slice(1, -1)}\\.${ID_PATTERN.source.slice(1, -1)}$`);
+/** A task named as `phase_id.task_id`, as a reference names it. */
+export const TaskPath = z
+  .string()
+  .max(2 * LIMITS.idLength + 1)
+  .regex(TASK_PATH, 'must be "<phase_id>.<task_id>"');
+
+/**
+ * RerunExecution (`orchestra.cmd.rerun`): a new execution linked to a finished one. Tasks that
+ * succeeded there and are not named in `tasks` are reused (their outputs recorded, never
+ * dispatched); the others, and every task that depends on one of them, run again. `plan`, when
+ * given, is a corrected plan with the same task ids: a task whose definition changed runs again.
+ * Message id = execution_id, as for ExecutePlan.
+ */
+export const RerunExecution = z.compile(
+  z.strictObject({
+    type: z.literal('RerunExecution').default('RerunExecution'),
+    source_execution_id: ExecutionId,
+    execution_id: ExecutionId.optional(),
+    tasks: z.array(TaskPath).max(LIMITS.tasks).optional(),
+    plan: z.unknown().optional(),
+  }),
+);
+export type RerunExecution = z.infer<typeof RerunExecution>;
+
 export const Command = z.discriminatedUnion('type', [
   ExecutePlan.extend({ type: z.literal('ExecutePlan') }),
   CancelExecution.extend({ type: z.literal('CancelExecution') }),
+  RerunExecution.extend({ type: z.literal('RerunExecution') }),
 ]);
 export type Command = z.infer<typeof Command>;
 

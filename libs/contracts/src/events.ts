@@ -35,6 +35,8 @@ export const ExecutionStarted = z.strictObject({
   type: z.literal('ExecutionStarted'),
   ...base,
   plan: Plan,
+  /** Set when this execution re-runs a finished one (RerunExecution): the source's id. */
+  rerun_of: ExecutionId.optional(),
 });
 
 export const PhaseStarted = z.strictObject({
@@ -106,6 +108,23 @@ export const TaskSkipped = z.strictObject({
   reason: z.string(),
 });
 
+/**
+ * In a re-run, a task that succeeded in the source and need not run again: its output, taken
+ * from the source's record at `source_seq` (the stream sequence of its TaskSucceeded or
+ * TaskReused). It is never dispatched; its status is SUCCESS.
+ */
+export const TaskReused = z.strictObject({
+  type: z.literal('TaskReused'),
+  ...base,
+  ...taskRef,
+  source_execution_id: ExecutionId,
+  source_seq: z.number().int().min(1),
+  plugin_used: PluginName,
+  attempt_number: z.number().int().min(1),
+  output: JsonValue,
+  duration_ms: z.number().int().min(0),
+});
+
 /** All attempts failed under `abort`: the task ends `failed` (or `timeout`) and the run stops. */
 export const TaskGaveUp = z.strictObject({
   type: z.literal('TaskGaveUp'),
@@ -153,6 +172,7 @@ const eventSchemas = [
   TaskTimedOut,
   TaskRetryScheduled,
   TaskSkipped,
+  TaskReused,
   TaskGaveUp,
   OutcomeIgnored,
   PhaseFinished,
@@ -208,6 +228,7 @@ export type TaskFailed = EventOf<'TaskFailed'>;
 export type TaskTimedOut = EventOf<'TaskTimedOut'>;
 export type TaskRetryScheduled = EventOf<'TaskRetryScheduled'>;
 export type TaskSkipped = EventOf<'TaskSkipped'>;
+export type TaskReused = EventOf<'TaskReused'>;
 export type TaskGaveUp = EventOf<'TaskGaveUp'>;
 export type OutcomeIgnored = EventOf<'OutcomeIgnored'>;
 export type PhaseFinished = EventOf<'PhaseFinished'>;

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { CancelExecution, ExecutePlan } from './commands.js';
+import { CancelExecution, ExecutePlan, RerunExecution } from './commands.js';
 import { ExecutionEventContract } from './events.js';
 import { Plan } from './plan.js';
 import { EventRecord } from './record.js';
@@ -68,6 +68,17 @@ function sources(): Source[] {
       direction: 'client sends',
       description: 'Cancels a running execution. Publish with JetStream.',
       zod: CancelExecution,
+    },
+    {
+      file: 'rerun-execution.schema.json',
+      title: 'RerunExecution',
+      subject: 'orchestra.cmd.rerun',
+      direction: 'client sends',
+      description:
+        'Starts a new execution that re-runs a finished one: tasks that succeeded there and are not ' +
+        'named in `tasks` (`phase_id.task_id`) are reused, the rest and their dependants run again. ' +
+        'Publish with JetStream and Nats-Msg-Id = execution_id; orchestra.api.rerun checks it first.',
+      zod: RerunExecution,
     },
     {
       file: 'plan.schema.json',

@@ -48,6 +48,8 @@ export const TaskResult = z.object({
   output: JsonValue.nullable(),
   error: z.string().nullable(),
   attempts: z.array(AttemptResult),
+  /** In a re-run: the source execution and record this task's output was taken from. */
+  reused_from: z.object({ execution_id: ExecutionId, seq: z.number().int() }).optional(),
   /** Present when an attempt called a model: the tokens of all its attempts. */
   usage: TokenTotals.optional(),
 });
@@ -100,6 +102,8 @@ export const ExecutionResults = z.object({
   duration_ms: z.number().int().nullable(),
   started_at: z.string().nullable(),
   finished_at: z.string().nullable(),
+  /** Set when this execution re-ran another one (RerunExecution). */
+  rerun_of: ExecutionId.optional(),
   phases: z.array(PhaseResult),
   summary: Summary,
   /** Why a plan was rejected, or why the run stopped early (abort or cancel). */

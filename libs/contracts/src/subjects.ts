@@ -10,6 +10,7 @@ export const SUBJECT_PREFIX = 'orchestra';
 export const Subjects = {
   executeCommand: 'orchestra.cmd.execute',
   cancelCommand: 'orchestra.cmd.cancel',
+  rerunCommand: 'orchestra.cmd.rerun',
   allCommands: 'orchestra.cmd.>',
   allEvents: 'orchestra.events.>',
   allTasks: 'orchestra.tasks.>',
@@ -37,7 +38,7 @@ export const WORKER_SERVICE = 'orchestra-worker';
 
 export type DeadLetterSource = 'commands' | 'tasks' | 'outcomes' | 'timers' | 'events';
 /** The request/reply endpoints the services answer (dead letters are read from their stream). */
-export const API_ENDPOINTS = ['execute', 'cancel', 'results', 'status', 'list'] as const;
+export const API_ENDPOINTS = ['execute', 'cancel', 'rerun', 'results', 'status', 'list'] as const;
 export type ApiEndpoint = (typeof API_ENDPOINTS)[number];
 
 export const Streams = {

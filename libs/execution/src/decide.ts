@@ -1,5 +1,6 @@
 import {
   type ExecutionEvent,
+  type Issue,
   LIMITS,
   type Plan,
   type TaskOutcome,
@@ -9,12 +10,15 @@ import {
 import { advance } from './advance.js';
 import { type Emitter, emitterFor } from './emitter.js';
 import { draftOf } from './evolve.js';
-import type { ExecutionState } from './state.js';
+import { type RerunSource, refused, selectRerun, sourceProblem } from './rerun.js';
+import type { ExecutionState, TaskState } from './state.js';
 
 /** What can happen to an execution from outside. The orchestrator resolves execution ids first. */
 export type DecisionInput =
   | { kind: 'execute'; execution_id: string; plan: unknown }
   | { kind: 'cancel'; execution_id: string; reason?: string | undefined }
+  /** `plan` (a corrected plan) defaults to the source's; `tasks` are `phase_id.task_id` to run again. */
+  | { kind: 'rerun'; execution_id: string; source: RerunSource; plan?: unknown; tasks?: readonly string[] }
   | { kind: 'outcome'; outcome: TaskOutcome }
   | { kind: 'timer'; timer: Timer };
 
@@ -96,6 +100,8 @@ function handle(emitter: Emitter, input: DecisionInput): string | null {
       return execute(emitter, input.execution_id, input.plan);
     case 'cancel':
       return cancel(emitter, input.reason);
+    case 'rerun':
+      return rerun(emitter, input);
     case 'outcome':
       return outcome(emitter, input.outcome);
     case 'timer':
@@ -112,21 +118,68 @@ function execute(emitter: Emitter, executionId: string, plan: unknown): string |
   if (state.status !== 'new') return `execution ${executionId} already exists (${state.status})`;
   const validation = validatePlan(plan);
   if (!validation.ok) {
-    const planId = (plan as Partial<Plan> | null)?.plan_id;
-    emitter.emit({
-      type: 'ExecutionRejected',
-      ...(typeof planId === 'string' ? { plan_id: planId } : {}),
-      reason: `invalid plan: ${validation.issues.length} problem(s)`,
-      // Bounded, so that the rejection itself fits in one event.
-      issues: validation.issues.slice(0, LIMITS.issuesPerRejection).map((issue) => ({
-        path: issue.path.slice(0, 1024),
-        message: issue.message.slice(0, 2048),
-      })),
-    });
+    reject(emitter, plan, `invalid plan: ${validation.issues.length} problem(s)`, validation.issues);
     return null;
   }
   emitter.emit({ type: 'ExecutionStarted', plan: validation.plan });
   return null;
+}
+
+/**
+ * A re-run starts like any execution, linked to its source, and records every task it reuses
+ * before anything runs; `advance` then treats them as succeeded (see rerun.ts for the selection).
+ */
+function rerun(emitter: Emitter, input: Extract<DecisionInput, { kind: 'rerun' }>): string | null {
+  const { state } = emitter;
+  if (state.status !== 'new') return `execution ${input.execution_id} already exists (${state.status})`;
+  const plan = input.plan ?? input.source.state.plan;
+  const problem = sourceProblem(input.source);
+  if (problem !== undefined) {
+    reject(emitter, plan, problem, refused(problem).issues);
+    return null;
+  }
+  const validation = validatePlan(plan);
+  if (!validation.ok) {
+    reject(emitter, plan, `invalid plan: ${validation.issues.length} problem(s)`, validation.issues);
+    return null;
+  }
+  const selection = selectRerun(input.source, validation.plan, input.tasks ?? []);
+  if (!selection.ok) {
+    reject(emitter, plan, selection.reason, selection.issues);
+    return null;
+  }
+  const source = input.source.state;
+  emitter.emit({ type: 'ExecutionStarted', plan: validation.plan, rerun_of: input.source.execution_id });
+  for (const { phase_id, task_id, seq } of selection.reused) {
+    // selectRerun reuses only tasks that succeeded in the source: plugin and attempt are known.
+    const task = source.tasks[task_id] as TaskState;
+    emitter.emit({
+      type: 'TaskReused',
+      phase_id,
+      task_id,
+      source_execution_id: input.source.execution_id,
+      source_seq: seq,
+      plugin_used: task.plugin ?? '',
+      attempt_number: task.attempt_number,
+      output: task.output,
+      duration_ms: task.duration_ms ?? 0,
+    });
+  }
+  return null;
+}
+
+function reject(emitter: Emitter, plan: unknown, reason: string, issues: readonly Issue[]): void {
+  const planId = (plan as Partial<Plan> | null)?.plan_id;
+  emitter.emit({
+    type: 'ExecutionRejected',
+    ...(typeof planId === 'string' ? { plan_id: planId } : {}),
+    reason,
+    // Bounded, so that the rejection itself fits in one event.
+    issues: issues.slice(0, LIMITS.issuesPerRejection).map((issue) => ({
+      path: issue.path.slice(0, 1024),
+      message: issue.message.slice(0, 2048),
+    })),
+  });
 }
 
 function cancel(emitter: Emitter, reason: string | undefined): string | null {

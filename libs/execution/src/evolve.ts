@@ -72,6 +72,7 @@ export function applyInPlace(state: ExecutionState, event: ExecutionEvent): Exec
     case 'ExecutionStarted':
       if (draft.status !== 'new') break;
       startExecution(draft, event.execution_id, event.plan, event.at);
+      draft.rerun_of = event.rerun_of ?? null;
       break;
     case 'PhaseStarted':
       updatePhase(draft, event.phase_id, (phase) =>
@@ -160,6 +161,20 @@ export function applyInPlace(state: ExecutionState, event: ExecutionEvent): Exec
         retry_due_at: null,
       }));
       break;
+    case 'TaskReused':
+      updateTask(draft, event.task_id, (task) =>
+        task.status === 'pending' && task.phase_id === event.phase_id
+          ? {
+              status: 'success',
+              output: event.output,
+              plugin: event.plugin_used,
+              attempt_number: event.attempt_number,
+              duration_ms: event.duration_ms,
+              reused_from: { execution_id: event.source_execution_id, seq: event.source_seq },
+            }
+          : {},
+      );
+      break;
     case 'TaskGaveUp':
       updateTask(draft, event.task_id, () => ({ status: event.status, retry_due_at: null }));
       if (!draft.stopping) draft.stopping = { status: 'failed', reason: event.reason };
@@ -229,6 +244,7 @@ function startExecution(
         last_failure: null,
         last_retryable: true,
         attempts: [],
+        reused_from: null,
         output: null,
         error: null,
         duration_ms: null,

@@ -25,6 +25,13 @@ export { ExecutionFold, evolve, fold } from './evolve.js';
 export { backoffDelay, type NextStep, nextStepAfterFailure } from './failure-policy.js';
 export { buildPlanIndex } from './plan-index.js';
 export { executionStatus, fitResults, toExecutionContext, toExecutionResults } from './projections.js';
+export {
+  type RerunSelection,
+  type RerunSource,
+  type ReusedTask,
+  selectRerun,
+  sourceProblem,
+} from './rerun.js';
 export { type OutputLookup, type Resolution, resolveInput } from './resolve.js';
 export {
   type AttemptKind,

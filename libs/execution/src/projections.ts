@@ -31,6 +31,7 @@ export function toExecutionResults(state: ExecutionState, executionId?: string):
     execution_id,
     plan_id: state.plan?.plan_id ?? null,
     status: executionStatus(state),
+    ...(state.rerun_of ? { rerun_of: state.rerun_of } : {}),
     duration_ms:
       state.finished_at !== null && state.started_at !== null ? state.finished_at - state.started_at : null,
     started_at: isoOrNull(state.started_at),
@@ -116,6 +117,7 @@ function taskResult(task: TaskState, finished: boolean): TaskResult {
     output: succeeded ? task.output : null,
     error: succeeded ? null : task.error,
     attempts: task.attempts.map((attempt) => attemptResult(attempt, finished)),
+    ...(task.reused_from ? { reused_from: task.reused_from } : {}),
     ...(usage ? { usage } : {}),
   };
 }

@@ -69,6 +69,8 @@ export interface TaskState {
   readonly last_retryable: boolean;
   /** Every attempt so far, oldest first. */
   readonly attempts: readonly AttemptRecord[];
+  /** In a re-run, where a reused task's output came from (it ran no attempt here). */
+  readonly reused_from: { readonly execution_id: string; readonly seq: number } | null;
   readonly output: JsonValue | null;
   readonly error: string | null;
   readonly duration_ms: number | null;
@@ -118,6 +120,8 @@ export interface ExecutionState {
   readonly status: 'new' | 'rejected' | 'running' | 'finished';
   readonly plan: Plan | null;
   readonly index: PlanIndex | null;
+  /** The execution this one re-runs, if it is a re-run. */
+  readonly rerun_of: string | null;
   readonly started_at: number | null;
   readonly finished_at: number | null;
   readonly result: ExecutionFinished['status'] | null;
@@ -138,6 +142,7 @@ export function initialState(): ExecutionState {
     status: 'new',
     plan: null,
     index: null,
+    rerun_of: null,
     started_at: null,
     finished_at: null,
     result: null,

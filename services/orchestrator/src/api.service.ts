@@ -1,4 +1,4 @@
-import type { JetStreamClient } from '@nats-io/jetstream';
+import type { JetStreamClient, JetStreamManager } from '@nats-io/jetstream';
 import { pluginsOfPlan, publishJson } from '@orchestra/bus';
 import {
   CancelExecution,
@@ -8,12 +8,23 @@ import {
   NotFoundError,
   newExecutionId,
   parseOrThrow,
+  RerunExecution,
   Subjects,
   ValidationError,
   validatePlan,
 } from '@orchestra/contracts';
-import { toExecutionContext } from '@orchestra/execution';
+import { type RerunSource, selectRerun, sourceProblem, toExecutionContext } from '@orchestra/execution';
 import type { ExecutionStore } from './execution-store.js';
+import { loadRerunSource } from './rerun-source.js';
+
+/** The reply to `orchestra.api.rerun`: the new execution, and what it reuses and runs again. */
+export interface RerunReply {
+  execution_id: string;
+  duplicate: boolean;
+  rerun_of: string;
+  reused: string[];
+  run_again: { task: string; why: string }[];
+}
 
 /**
  * The request/reply API for interactive clients. `execute` validates first so that the caller
@@ -22,6 +33,7 @@ import type { ExecutionStore } from './execution-store.js';
 export class ApiService {
   constructor(
     private readonly js: JetStreamClient,
+    private readonly jsm: JetStreamManager,
     private readonly store: ExecutionStore,
     /** The plugins among these that no live worker serves (README, Plugins): warned about. */
     private readonly unserved: (plugins: string[]) => Promise<string[]> = async () => [],
@@ -49,6 +61,43 @@ export class ApiService {
       (plugin) => `no live worker serves plugin ${plugin}: its tasks wait for one to start, or time out`,
     );
     return { execution_id, duplicate: ack.duplicate, ...(warnings.length > 0 ? { warnings } : {}) };
+  }
+
+  /**
+   * Checks a re-run against its source before storing it (a source that is unknown, expired or
+   * still running, a corrected plan with other task ids, an unknown task: a clear error, nothing
+   * stored), then stores the command and says what the re-run reuses and runs again.
+   */
+  async rerun(request: unknown): Promise<RerunReply> {
+    const command = parseOrThrow(RerunExecution, request, 'RerunExecution request');
+    const source = await this.rerunSource(command.source_execution_id);
+    const problem = sourceProblem(source);
+    if (problem !== undefined)
+      throw new ValidationError(problem, [{ path: 'source_execution_id', message: problem }]);
+    const validation = validatePlan(command.plan ?? source.state.plan);
+    if (!validation.ok)
+      throw new ValidationError(`invalid plan: ${validation.issues.length} problem(s)`, validation.issues);
+    const selection = selectRerun(source, validation.plan, command.tasks ?? []);
+    if (!selection.ok) throw new ValidationError(selection.reason, selection.issues);
+    const execution_id = command.execution_id ?? newExecutionId();
+    const ack = await publishJson(
+      this.js,
+      Subjects.rerunCommand,
+      { ...command, type: 'RerunExecution', execution_id },
+      { msgID: execution_id },
+    );
+    return {
+      execution_id,
+      duplicate: ack.duplicate,
+      rerun_of: command.source_execution_id,
+      reused: selection.reused.map(({ phase_id, task_id }) => `${phase_id}.${task_id}`),
+      run_again: selection.runAgain.map(({ task_id, why }) => ({ task: task_id, why })),
+    };
+  }
+
+  /** A re-run's source, read from its log. */
+  rerunSource(executionId: string): Promise<RerunSource> {
+    return loadRerunSource(this.jsm, executionId);
   }
 
   async cancel(request: unknown): Promise<{ execution_id: string; accepted: true }> {

@@ -6,6 +6,7 @@ import {
   type CancelExecution,
   type EventRecord,
   type ExecutePlan,
+  type RerunExecution,
   Subjects,
   type TaskOutcome,
   type Timer,
@@ -36,6 +37,24 @@ export class OrchestratorController {
     // Without an id, one is derived from the stored command, so a redelivery finds the same execution.
     const execution_id = command.execution_id ?? `cmd-${ctx.message.seq}`;
     await this.run({ kind: 'execute', execution_id, plan: command.plan }, ctx);
+    return { ack: true };
+  }
+
+  /** A re-run: its source is read from the log here, so the decider stays free of I/O. */
+  @EventPattern<string>(Subjects.rerunCommand)
+  async rerun(@Payload() command: RerunExecution, @Ctx() ctx: JetStreamContext): Promise<HandlerResult> {
+    const execution_id = command.execution_id ?? `cmd-${ctx.message.seq}`;
+    const source = await this.api.rerunSource(command.source_execution_id);
+    await this.run(
+      {
+        kind: 'rerun',
+        execution_id,
+        source,
+        ...(command.plan !== undefined ? { plan: command.plan } : {}),
+        ...(command.tasks ? { tasks: command.tasks } : {}),
+      },
+      ctx,
+    );
     return { ack: true };
   }
 
@@ -84,6 +103,11 @@ export class OrchestratorController {
   @MessagePattern(Subjects.api('execute'))
   apiExecute(@Payload() request: unknown) {
     return this.api.execute(request);
+  }
+
+  @MessagePattern(Subjects.api('rerun'))
+  apiRerun(@Payload() request: unknown) {
+    return this.api.rerun(request);
   }
 
   @MessagePattern(Subjects.api('cancel'))

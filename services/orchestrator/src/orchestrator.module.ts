@@ -66,9 +66,9 @@ export class OrchestratorModule {
         },
         {
           provide: ApiService,
-          useFactory: (nc: NatsConnection, js: JetStreamClient, store: ExecutionStore) =>
-            new ApiService(js, store, (plugins) => unservedPlugins(nc, plugins)),
-          inject: [NATS_CONNECTION, JETSTREAM, ExecutionStore],
+          useFactory: (nc: NatsConnection, js: JetStreamClient, jsm: JetStreamManager, store: ExecutionStore) =>
+            new ApiService(js, jsm, store, (plugins) => unservedPlugins(nc, plugins)),
+          inject: [NATS_CONNECTION, JETSTREAM, JETSTREAM_MANAGER, ExecutionStore],
         },
         {
           provide: DeadLetterKeeper,

@@ -196,7 +196,7 @@ export class Orchestrator {
   private load(id: string, inputs: readonly DecisionInput[], conflicts: number): Promise<LoadedExecution> {
     const cached = this.store.cached(id);
     if (cached) return Promise.resolve(cached);
-    if (conflicts === 0 && inputs[0]?.kind === 'execute')
+    if (conflicts === 0 && (inputs[0]?.kind === 'execute' || inputs[0]?.kind === 'rerun'))
       return Promise.resolve({ state: initialState(), seq: 0 });
     return this.store.load(id);
   }

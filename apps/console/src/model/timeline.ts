@@ -120,6 +120,8 @@ export function applyToTimeline(timeline: Timeline, event: ExecutionEvent): void
     case 'OutcomeIgnored':
     case 'PhaseFinished':
     case 'ExecutionCancelled':
+    // A reused task (a re-run) ran no attempt in this execution: no bar.
+    case 'TaskReused':
       break;
     default: {
       const _exhaustive: never = event;

@@ -11,6 +11,7 @@ import {
 import { type Decision, type DecisionInput, decide } from '../decide.js';
 import { type Effect, effectsOf, outboxEffects } from '../effects.js';
 import { fold } from '../evolve.js';
+import type { RerunSource } from '../rerun.js';
 import { type ExecutionState, initialState } from '../state.js';
 
 /** How a worker answers one dispatch; `silent` never answers, so the deadline timer fires. */
@@ -50,6 +51,16 @@ export class Simulation {
 
   execute(plan: unknown): Decision {
     return this.input({ kind: 'execute', execution_id: this.executionId, plan });
+  }
+
+  /** Re-runs `source` (another simulation, finished) as this one's execution. */
+  rerun(source: Simulation, options: { tasks?: string[]; plan?: unknown } = {}): Decision {
+    return this.input({
+      kind: 'rerun',
+      execution_id: this.executionId,
+      source: rerunSourceOf(source),
+      ...options,
+    });
   }
 
   cancel(reason?: string): Decision {
@@ -188,6 +199,18 @@ export class Simulation {
   refold(): ExecutionState {
     return fold(this.log);
   }
+}
+
+/**
+ * A finished simulation as a re-run's source: its fold, and for each task the position in its log
+ * (standing for a stream sequence) of the event that gave the task its output.
+ */
+export function rerunSourceOf(source: Simulation): RerunSource {
+  const outputSeq: Record<string, number> = {};
+  source.log.forEach((event, index) => {
+    if (event.type === 'TaskSucceeded' || event.type === 'TaskReused') outputSeq[event.task_id] = index + 1;
+  });
+  return { execution_id: source.executionId, state: source.state, outputSeq };
 }
 
 export function outcomeOf(
