@@ -59,7 +59,9 @@ describe('the console server', () => {
       const refused = await fetch(`${base}/api/executions`);
       expect(refused.status).toBe(401);
       expect((await refused.json()).error.code).toBe('UNAUTHORIZED');
-      expect((await fetch(`${base}/`)).status).toBe(401);
+      const page = await fetch(`${base}/`);
+      expect(page.status).toBe(401);
+      expect(await page.text()).toMatch(/^Orchestra console: sign in/);
       expect(
         (await fetch(`${base}/api/session`, { headers: { Authorization: 'Bearer wrong' } })).status,
       ).toBe(401);
@@ -83,6 +85,12 @@ describe('the console server', () => {
       expect(page.status).toBe(200);
       expect(await page.text()).toContain('<div id="root">');
       expect(page.headers.get('content-security-policy')).toContain("script-src 'self'");
+      // Signed in already, the token still leaves the address.
+      const again = await fetch(`${base}/?token=${TOKEN}`, {
+        headers: { Cookie: cookie.split(';')[0] as string },
+        redirect: 'manual',
+      });
+      expect([again.status, again.headers.get('location')]).toEqual([303, '/']);
     });
 
     it('answers only to a loopback Host name when it listens on loopback', async () => {

@@ -72,25 +72,26 @@ export function createGuard(options: GuardOptions): Guard {
       }
       const url = new URL(request.url ?? '/', 'http://console.invalid');
       if (OPEN_PATHS.has(url.pathname)) return next();
+      const offered = url.searchParams.get('token');
+      if (request.method === 'GET' && offered !== null && token && sameSecret(offered, token)) {
+        // The token leaves the address bar (and the history) at once: a cookie carries it on.
+        const issued = `${Math.floor(Date.now() / 1000)}`;
+        url.searchParams.delete('token');
+        response.setHeader('Set-Cookie', sessionCookie(`${issued}.${sign(`session:${issued}`)}`, request));
+        response.setHeader('Location', `${url.pathname}${url.search}`);
+        response.statusCode = 303;
+        return void response.end();
+      }
       const auth = authenticate(request);
       if (!auth.ok) {
-        const offered = url.searchParams.get('token');
-        if (request.method === 'GET' && offered !== null && sameSecret(offered, token)) {
-          // The token leaves the address bar (and the history) at once: a cookie carries it on.
-          const issued = `${Math.floor(Date.now() / 1000)}`;
-          url.searchParams.delete('token');
-          response.setHeader('Set-Cookie', sessionCookie(`${issued}.${sign(`session:${issued}`)}`, request));
-          response.setHeader('Location', `${url.pathname}${url.search}`);
-          response.statusCode = 303;
-          return void response.end();
-        }
         response.setHeader('WWW-Authenticate', 'Bearer realm="orchestra-console"');
-        return reply(
-          response,
-          401,
+        const message =
           'sign in: open the address that `orchestra console` printed (it ends with ?token=...), ' +
-            'or send Authorization: Bearer <ORCHESTRA_CONSOLE_TOKEN>',
-        );
+          'or send Authorization: Bearer <ORCHESTRA_CONSOLE_TOKEN>';
+        if (url.pathname.startsWith('/api/')) return reply(response, 401, message);
+        response.statusCode = 401;
+        response.setHeader('Content-Type', 'text/plain; charset=utf-8');
+        return void response.end(`Orchestra console: ${message}\n`);
       }
       if (request.method !== 'GET' && request.method !== 'HEAD') {
         const refused = refuseForgery(request, auth, sign);

@@ -1,6 +1,11 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 
 const HEARTBEAT_MS = 15_000;
+/**
+ * A browser that stopped reading (a frozen tab) is cut off past this much unsent data; when it
+ * comes back it reconnects with Last-Event-ID and resumes where it was.
+ */
+const MAX_BUFFERED_BYTES = 16 * 1024 * 1024;
 /** How long a browser waits before it reconnects (it then sends Last-Event-ID by itself). */
 const RETRY_MS = 1_000;
 
@@ -60,6 +65,10 @@ export class SseStream {
 
   private write(text: string): boolean {
     if (!this.open) return true;
+    if (this.response.writableLength > MAX_BUFFERED_BYTES) {
+      this.close();
+      return true;
+    }
     return this.response.write(text);
   }
 }
