@@ -14,6 +14,7 @@ COPY libs/execution/package.json libs/execution/
 COPY libs/observability/package.json libs/observability/
 COPY libs/bus/package.json libs/bus/
 COPY libs/client/package.json libs/client/
+COPY libs/testing/package.json libs/testing/
 COPY services/orchestrator/package.json services/orchestrator/
 COPY services/dispatcher/package.json services/dispatcher/
 COPY services/results/package.json services/results/
@@ -39,12 +40,13 @@ COPY libs/execution/package.json libs/execution/
 COPY libs/observability/package.json libs/observability/
 COPY libs/bus/package.json libs/bus/
 COPY libs/client/package.json libs/client/
+COPY libs/testing/package.json libs/testing/
 COPY services/orchestrator/package.json services/orchestrator/
 COPY services/dispatcher/package.json services/dispatcher/
 COPY services/results/package.json services/results/
 COPY apps/console/package.json apps/console/
 COPY apps/cli/package.json apps/cli/
-# The benchmark workspace is not shipped, but npm ci needs every workspace's package.json.
+# The test kit and the benchmark are not shipped, but npm ci needs every workspace's package.json.
 COPY bench/package.json bench/
 # --ignore-scripts: `prepare` runs the swc build, whose tools are dev dependencies left out here;
 # the compiled dist/ folders come from the build stage. No production dependency needs a script.

@@ -24,6 +24,7 @@ const workspaces = {
   results: 'services/results',
   console: 'apps/console',
   cli: 'apps/cli',
+  testing: 'libs/testing',
 };
 
 const moduleNameMapper = {

@@ -1,10 +1,12 @@
-import { execFileSync, spawnSync } from 'node:child_process';
+import { execFileSync } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { get as httpGet } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { findNatsServer, freePort } from '@orchestra/bus';
+import { startNatsServer } from '@orchestra/testing';
 import { Redis } from 'ioredis';
-import { type Child, freePort, round, sleep, startChild } from './procs.js';
+import { round, sleep, startChild } from './procs.js';
 
 /** The payload limit the benchmark's nats-server runs with: room for a 10,000-task plan. */
 export const MAX_PAYLOAD_BYTES = 8 * 1024 * 1024;
@@ -26,65 +28,38 @@ export interface ServerStats {
   api_requests: number;
 }
 
-export function natsServerBinary(): string {
-  for (const candidate of [process.env.NATS_SERVER_BIN, 'nats-server', '/usr/sbin/nats-server']) {
-    if (candidate && spawnSync(candidate, ['--version']).status === 0) return candidate;
-  }
-  throw new Error('nats-server is not installed (Debian/Ubuntu: apt-get install -y nats-server)');
-}
-
 export function natsServerVersion(): string {
-  return execFileSync(natsServerBinary(), ['--version'], { encoding: 'utf8' }).trim();
+  return execFileSync(findNatsServer(), ['--version'], { encoding: 'utf8' }).trim();
 }
 
 /**
- * A nats-server of the benchmark's own: JetStream with file storage in a fresh temporary
+ * A nats-server of the benchmark's own (the test kit's launcher): JetStream with file storage in a fresh temporary
  * directory, bound to 127.0.0.1 on free ports, `max_payload` raised by a configuration file.
  */
 export async function startNats(): Promise<NatsServer> {
   const dir = mkdtempSync(join(tmpdir(), 'orchestra-bench-nats-'));
-  const port = await freePort();
-  const monitor = await freePort();
   const config = join(dir, 'nats.conf');
-  writeFileSync(
-    config,
-    [
-      `listen: "127.0.0.1:${port}"`,
-      `http: "127.0.0.1:${monitor}"`,
-      `max_payload: ${MAX_PAYLOAD_BYTES / 1024 / 1024}MB`,
-      `jetstream { store_dir: "${join(dir, 'store')}" }`,
-      '',
-    ].join('\n'),
-  );
-  const child = startChild(natsServerBinary(), ['-c', config]);
-  await waitHealthy(child, monitor);
+  writeFileSync(config, `max_payload: ${MAX_PAYLOAD_BYTES / 1024 / 1024}MB\n`);
+  const server = await startNatsServer({ configFile: config, storeDir: join(dir, 'store') });
   return {
-    url: `nats://127.0.0.1:${port}`,
-    pid: child.pid,
+    url: server.url,
+    pid: server.pid,
     storeDir: dir,
     async stats() {
-      const varz = JSON.parse(await httpText(monitor, '/varz')) as Omit<ServerStats, 'api_requests'> & {
+      const varz = JSON.parse(await httpText(server.monitorPort, '/varz')) as Omit<
+        ServerStats,
+        'api_requests'
+      > & {
         jetstream?: { stats?: { api?: { total?: number } } };
       };
       const { in_msgs, out_msgs, in_bytes, out_bytes } = varz;
       return { in_msgs, out_msgs, in_bytes, out_bytes, api_requests: varz.jetstream?.stats?.api?.total ?? 0 };
     },
     async stop() {
-      await child.stop();
+      await server.stop();
       rmSync(dir, { recursive: true, force: true });
     },
   };
-}
-
-async function waitHealthy(child: Child, monitor: number): Promise<void> {
-  const deadline = Date.now() + 20_000;
-  while (Date.now() < deadline) {
-    if (child.process.exitCode !== null) throw new Error(`nats-server exited:\n${child.output()}`);
-    if (await healthz(monitor)) return;
-    await sleep(50);
-  }
-  await child.kill();
-  throw new Error(`nats-server not healthy after 20 s:\n${child.output()}`);
 }
 
 /** Traffic between two /varz readings, in all and per task. */
@@ -117,20 +92,6 @@ function httpText(port: number, path: string): Promise<string> {
     });
     req.on('timeout', () => req.destroy(new Error(`GET ${path}: timeout`)));
     req.on('error', reject);
-  });
-}
-
-function healthz(port: number): Promise<boolean> {
-  return new Promise((resolve) => {
-    const req = httpGet(
-      { host: '127.0.0.1', port, path: '/healthz?js-enabled=true', timeout: 1000 },
-      (res) => {
-        res.resume();
-        resolve(res.statusCode === 200);
-      },
-    );
-    req.on('timeout', () => req.destroy());
-    req.on('error', () => resolve(false));
   });
 }
 

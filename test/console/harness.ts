@@ -1,9 +1,9 @@
 import { join } from 'node:path';
 import { OrchestraClient } from '@orchestra/client';
+import { type NatsServerHandle, startNatsServer } from '@orchestra/testing';
 import type { Browser, Page } from 'playwright-core';
 import { launchChromium, SCREENSHOTS } from '../support/browser.js';
 import { ServiceProcess } from '../support/cli.js';
-import { type NatsServerHandle, startNatsServer } from '../support/nats-server.js';
 
 /**
  * The real system for browser tests: a nats-server of the test's own, `orchestra up --console`

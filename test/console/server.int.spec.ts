@@ -2,7 +2,7 @@ import { request as httpRequest } from 'node:http';
 import { jetstreamManager } from '@nats-io/jetstream';
 import { noopLogger, readEvents } from '@orchestra/bus';
 import { type RunningConsole, startConsole } from '@orchestra/console';
-import { type NatsServerHandle, startNatsServer } from '../support/nats-server.js';
+import { type NatsServerHandle, startNatsServer } from '@orchestra/testing';
 import { InProcessSystem } from '../support/system.js';
 import { retryThenFallbackPlan, slowPlan } from './plans.js';
 import { readSse, type SseEvent } from './sse.js';

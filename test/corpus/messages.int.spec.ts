@@ -8,7 +8,7 @@ import {
 } from '@orchestra/bus';
 import { type ExecutionResults, type PlanInput, Streams, Subjects, Timer } from '@orchestra/contracts';
 import { startDispatcher } from '@orchestra/dispatcher';
-import { type NatsServerHandle, startNatsServer } from '../support/nats-server.js';
+import { type NatsServerHandle, startNatsServer } from '@orchestra/testing';
 import { InProcessSystem } from '../support/system.js';
 import { waitFor } from '../support/wait.js';
 import { countByCategory } from './corpus.js';

@@ -2,7 +2,7 @@ import { spawnSync } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { pluginsFromText } from '@orchestra/dispatcher';
-import { findNatsServer } from '../support/nats-server.js';
+import { findNatsServer } from '@orchestra/testing';
 import { REPO_ROOT, readYaml } from './support/render.js';
 
 // docker-compose.yml and its auth override, parsed (no Docker engine runs the tests): NATS with

@@ -35,7 +35,7 @@ function parseDockerfile(text: string): { args: Instruction[]; stages: Stage[] }
 
 const { args, stages } = parseDockerfile(readFileSync(join(REPO_ROOT, 'Dockerfile'), 'utf8'));
 /** Workspaces the image builds (npm ci needs them) but does not ship. */
-const DEV_ONLY_WORKSPACES = ['bench'];
+const DEV_ONLY_WORKSPACES = ['libs/testing', 'bench'];
 const workspaces = JSON.parse(readFileSync(join(REPO_ROOT, 'package.json'), 'utf8')).workspaces as string[];
 const stage = (name: string): Stage => {
   const found = stages.find((s) => s.name === name);

@@ -2,9 +2,9 @@ import { spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { findNatsServer } from '@orchestra/testing';
 import type { IStatefulSet } from 'kubernetes-models/apps/v1';
 import type { IConfigMap, IContainer, IService } from 'kubernetes-models/v1';
-import { findNatsServer } from '../support/nats-server.js';
 import { type K8sObject, kustomize, named, selects } from './support/render.js';
 import { environment } from './support/workloads.js';
 

@@ -1,8 +1,8 @@
 import { writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { type NatsServerHandle, startNatsServer } from '@orchestra/testing';
 import { orchestra, ServiceProcess } from '../support/cli.js';
-import { type NatsServerHandle, startNatsServer } from '../support/nats-server.js';
 import { waitFor } from '../support/wait.js';
 
 /** The README's user journey, through the CLI as a child process against `orchestra up`. */

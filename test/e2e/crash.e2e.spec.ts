@@ -3,8 +3,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { OrchestraClient } from '@orchestra/client';
 import type { ExecutionEvent } from '@orchestra/contracts';
+import { type NatsServerHandle, startNatsServer } from '@orchestra/testing';
 import { orchestra, ServiceProcess } from '../support/cli.js';
-import { type NatsServerHandle, startNatsServer } from '../support/nats-server.js';
 import { waitFor } from '../support/wait.js';
 
 /**

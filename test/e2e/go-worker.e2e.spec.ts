@@ -15,9 +15,9 @@ import {
 } from '@orchestra/bus';
 import { type DispatchTask, type ExecutionResults, Streams, Subjects } from '@orchestra/contracts';
 import { startDispatcher } from '@orchestra/dispatcher';
+import { type NatsServerHandle, startNatsServer } from '@orchestra/testing';
 import { SchemaValidators, schemaFileForSubject } from '../schemas/ajv.js';
 import { buildGoExample, GO_EXAMPLE_DIR, GoProcess, runGo } from '../support/go.js';
-import { type NatsServerHandle, startNatsServer } from '../support/nats-server.js';
 import { InProcessSystem } from '../support/system.js';
 import { waitFor } from '../support/wait.js';
 

@@ -5,8 +5,8 @@ import { jetstream, jetstreamManager } from '@nats-io/jetstream';
 import { publishJson } from '@orchestra/bus';
 import { OrchestraClient } from '@orchestra/client';
 import { Streams, Subjects } from '@orchestra/contracts';
+import { freePort, type NatsServerHandle, startNatsServer } from '@orchestra/testing';
 import { orchestra, ServiceProcess } from '../support/cli.js';
-import { freePort, type NatsServerHandle, startNatsServer } from '../support/nats-server.js';
 import { httpGet, metricValue, OtlpReceiver } from '../support/otlp.js';
 import { waitFor } from '../support/wait.js';
 

@@ -2,9 +2,9 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { ExecutionResults } from '@orchestra/contracts';
+import { type NatsServerHandle, startNatsServer } from '@orchestra/testing';
 import { orchestra, REPO_ROOT, ServiceProcess } from '../support/cli.js';
 import { echoScript, ModelServer, readSeedPrompt } from '../support/model-server.js';
-import { type NatsServerHandle, startNatsServer } from '../support/nats-server.js';
 
 /**
  * Agent plugins end to end: `orchestra up` with examples/plugins.yaml pointed at a local

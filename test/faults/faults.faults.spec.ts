@@ -1,7 +1,7 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { OrchestraClient } from '@orchestra/client';
+import { type NatsServerHandle, startNatsServer } from '@orchestra/testing';
 import { ServiceProcess } from '../support/cli.js';
-import { type NatsServerHandle, startNatsServer } from '../support/nats-server.js';
 import { type FaultPlan, faultPlan } from './plans.js';
 import { type Fault, type FaultSettings, faultOrder, LONG, SHORT, seededRandom } from './schedule.js';
 import { readExecution, type Tally, table, verifyExecution } from './verify.js';

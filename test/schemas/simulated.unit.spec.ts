@@ -8,9 +8,8 @@ import {
   TaskOutcome,
 } from '@orchestra/contracts';
 import { type DecisionInput, toExecutionResults } from '@orchestra/execution';
+import { type Answer, phase, plan, Simulation, task } from '@orchestra/testing';
 import type { z } from 'zod';
-import { phase, plan, task } from '../../libs/execution/src/testing/plans.js';
-import { type Answer, Simulation } from '../../libs/execution/src/testing/simulate.js';
 import { SchemaValidators } from './ajv.js';
 
 /**

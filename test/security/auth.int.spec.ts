@@ -3,8 +3,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { connect } from '@nats-io/transport-node';
 import { noopLogger } from '@orchestra/bus';
+import { type NatsServerHandle, startNatsServer } from '@orchestra/testing';
 import { startStack } from '../../apps/cli/src/stack.js';
-import { type NatsServerHandle, startNatsServer } from '../support/nats-server.js';
 import { failure, generateNkey, generateOperator, generateTls, orchestraWith } from './secure-nats.js';
 
 /**

@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { errors, type NodeConnectionOptions, nkeys } from '@nats-io/transport-node';
 import { type Io, main } from '@orchestra/cli';
-import { type NatsServerHandle, startNatsServer } from '../support/nats-server.js';
+import { type NatsServerHandle, startNatsServer } from '@orchestra/testing';
 
 /** Helpers of the security tests: servers with authentication, TLS material, CLI runs with an env. */
 

@@ -3,7 +3,7 @@ import type { KV } from '@nats-io/kv';
 import { appendEvents, decode, readEvents } from '@orchestra/bus';
 import type { ExecutionEvent, ExecutionResults } from '@orchestra/contracts';
 import { fitResults, fold, toExecutionResults } from '@orchestra/execution';
-import { Simulation, type World } from '../../libs/execution/src/testing/simulate.js';
+import { Simulation, type World } from '@orchestra/testing';
 
 /** One stored message of `orchestra.events.<id>`: its stream sequence and its events. */
 export interface StoredMessage {

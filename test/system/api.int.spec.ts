@@ -1,7 +1,7 @@
 import { OrchestraClient } from '@orchestra/client';
 import type { ExecutionContext, ExecutionResults } from '@orchestra/contracts';
 import { OrchestraError } from '@orchestra/contracts';
-import { type NatsServerHandle, startNatsServer } from '../support/nats-server.js';
+import { type NatsServerHandle, startNatsServer } from '@orchestra/testing';
 import { InProcessSystem } from '../support/system.js';
 
 /** The orchestra.api.* request/reply endpoints, as a dashboard or any NATS client would use them. */

@@ -1,4 +1,4 @@
-import { type NatsServerHandle, startNatsServer } from '../support/nats-server.js';
+import { type NatsServerHandle, startNatsServer } from '@orchestra/testing';
 import { InProcessSystem } from '../support/system.js';
 
 const echo = (task_id: string, input_context: Record<string, unknown> = {}) => ({

@@ -4,7 +4,7 @@ import { noopLogger, type RunningService, readEvents } from '@orchestra/bus';
 import { OrchestraClient } from '@orchestra/client';
 import { type DispatchTask, type JsonValue, OrchestraError, type PlanInput } from '@orchestra/contracts';
 import { startDispatcher } from '@orchestra/dispatcher';
-import { type NatsServerHandle, startNatsServer } from '../support/nats-server.js';
+import { type NatsServerHandle, startNatsServer } from '@orchestra/testing';
 import { InProcessSystem } from '../support/system.js';
 
 /**

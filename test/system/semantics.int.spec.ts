@@ -1,6 +1,6 @@
 import { OrchestraClient } from '@orchestra/client';
 import type { ExecutionResults, PlanInput, TaskInput } from '@orchestra/contracts';
-import { type NatsServerHandle, startNatsServer } from '../support/nats-server.js';
+import { type NatsServerHandle, startNatsServer } from '@orchestra/testing';
 import { InProcessSystem } from '../support/system.js';
 import { waitFor } from '../support/wait.js';
 

@@ -1,10 +1,17 @@
-import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
+import { type ChildProcess, spawn } from 'node:child_process';
 import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { join, resolve } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { NatsConnection } from '@nats-io/transport-node';
-import { type BusLogger, connectNats, provisionAll, type RunningService } from '@orchestra/bus';
+import {
+  type BusLogger,
+  connectNats,
+  findNatsServer,
+  freePort,
+  isPortFree,
+  provisionAll,
+  type RunningService,
+} from '@orchestra/bus';
 import { type LoadedPlugins, startDispatcher } from '@orchestra/dispatcher';
 import {
   type HealthServer,
@@ -138,7 +145,7 @@ async function startEmbeddedServer(cwd: string, logger: BusLogger): Promise<Embe
   const stateDir = resolve(cwd, STATE_DIR);
   const storeDir = join(stateDir, 'nats');
   mkdirSync(storeDir, { recursive: true });
-  const port = (await isFree(4222)) ? 4222 : await freePort();
+  const port = (await isPortFree(4222)) ? 4222 : await freePort();
   const child: ChildProcess = spawn(binary, ['-js', '-a', '127.0.0.1', '-p', String(port), '-sd', storeDir], {
     stdio: ['ignore', 'ignore', 'pipe'],
   });
@@ -162,45 +169,11 @@ async function startEmbeddedServer(cwd: string, logger: BusLogger): Promise<Embe
   };
 }
 
-export function findNatsServer(): string {
-  for (const candidate of [
-    process.env.NATS_SERVER_BIN,
-    'nats-server',
-    '/usr/sbin/nats-server',
-    '/usr/bin/nats-server',
-  ]) {
-    if (candidate && spawnSync(candidate, ['--version']).status === 0) return candidate;
-  }
-  throw new Error(
-    'nats-server is not installed. Install it (Debian/Ubuntu: `sudo apt-get install -y nats-server`) ' +
-      'or point NATS_URL at a running NATS server with JetStream enabled.',
-  );
-}
-
 async function waitForPort(port: number, child: ChildProcess, output: () => string): Promise<void> {
   for (let i = 0; i < 200; i++) {
     if (child.exitCode !== null) throw new Error(`nats-server exited (${child.exitCode}): ${output()}`);
-    if (!(await isFree(port))) return;
+    if (!(await isPortFree(port))) return;
     await sleep(50);
   }
   throw new Error(`nats-server did not listen on port ${port}: ${output()}`);
-}
-
-function isFree(port: number): Promise<boolean> {
-  return new Promise((done) => {
-    const server = createServer();
-    server.once('error', () => done(false));
-    server.listen(port, '127.0.0.1', () => server.close(() => done(true)));
-  });
-}
-
-function freePort(): Promise<number> {
-  return new Promise((done, fail) => {
-    const server = createServer();
-    server.once('error', fail);
-    server.listen(0, '127.0.0.1', () => {
-      const address = server.address();
-      server.close(() => done(typeof address === 'object' && address ? address.port : 0));
-    });
-  });
 }

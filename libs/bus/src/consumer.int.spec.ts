@@ -1,8 +1,8 @@
 import { type JetStreamClient, type JetStreamManager, jetstream, jetstreamManager } from '@nats-io/jetstream';
 import { type NatsConnection, nanos } from '@nats-io/transport-node';
 import { Streams, Subjects, ValidationError } from '@orchestra/contracts';
+import { useNatsServer } from '@orchestra/testing';
 import { z } from 'zod';
-import { useNatsServer } from '../../../test/support/nats-server.js';
 import { waitFor } from '../../../test/support/wait.js';
 import { connectNats } from './connection.js';
 import { type HandlerResult, type MessageContext, type RunningConsumer, runConsumer } from './consumer.js';

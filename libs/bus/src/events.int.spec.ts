@@ -7,7 +7,7 @@ import {
   Subjects,
   ValidationError,
 } from '@orchestra/contracts';
-import { useNatsServer } from '../../../test/support/nats-server.js';
+import { useNatsServer } from '@orchestra/testing';
 import { connectNats } from './connection.js';
 import { appendEvents, readEvents, splitIntoRecords } from './events.js';
 import { provisionStreams } from './provision.js';

@@ -6,6 +6,7 @@ export * from './events.js';
 export * from './exhausted-deliveries.js';
 export { defaultNakDelay, handleMessage, type MessageDeps } from './handle-message.js';
 export * from './kv.js';
+export { findNatsServer, freePort, isPortFree } from './local-server.js';
 export * from './logger.js';
 export * from './nest-transport.js';
 export * from './provision.js';

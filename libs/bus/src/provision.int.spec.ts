@@ -2,7 +2,7 @@ import { jetstream, jetstreamManager, RetentionPolicy } from '@nats-io/jetstream
 import { Kvm } from '@nats-io/kv';
 import type { NatsConnection } from '@nats-io/transport-node';
 import { Buckets, Streams, Subjects } from '@orchestra/contracts';
-import { useNatsServer } from '../../../test/support/nats-server.js';
+import { useNatsServer } from '@orchestra/testing';
 import { connectNats } from './connection.js';
 import { ensureResultsBucket, openResultsBucket } from './kv.js';
 import { ensureConsumer, provisionStreams } from './provision.js';

@@ -1,3 +1,4 @@
+import { phase, plan, task } from '@orchestra/testing';
 import fc from 'fast-check';
 import { z } from 'zod';
 import {
@@ -11,7 +12,6 @@ import { LIMITS } from './limits.js';
 import { Plan } from './plan.js';
 import { ExecutionResults } from './results.js';
 import { DispatchTask, malformedOutcomeAsFailure, TaskOutcome } from './tasks.js';
-import { phase, plan, task } from './testing/plans.js';
 
 /** The contract as zod runs it, uncompiled: ExecutionEvent must answer exactly as this does. */
 const contract = ExecutionEventContract;

@@ -1,7 +1,7 @@
+import { issuesOf, onlyIssue, phase, plan, task } from '@orchestra/testing';
 import { LIMITS } from './limits.js';
 import { parsePlan } from './parse.js';
 import type { TaskInput } from './plan.js';
-import { issuesOf, onlyIssue, phase, plan, task } from './testing/plans.js';
 import { validatePlan } from './validate.js';
 
 const withTask = (extra: Partial<TaskInput>) => validatePlan(plan([phase('a', [task('t', extra)])]));

@@ -1,9 +1,10 @@
 // biome-ignore-all lint/suspicious/noTemplateCurlyInString: plan references are written `${...}` on purpose
+
+import { issuesOf, onlyIssue } from '@orchestra/testing';
 import fc from 'fast-check';
 import { LIMITS } from './limits.js';
 import { parseDocumentText, parsePlan } from './parse.js';
 import { DEFAULT_BACKOFF, DEFAULT_TIMEOUT_MS } from './plan.js';
-import { issuesOf, onlyIssue } from './testing/plans.js';
 
 const YAML_PLAN = `
 plan_id: PLAN-2026-02-04-001

@@ -1,7 +1,8 @@
 // biome-ignore-all lint/suspicious/noTemplateCurlyInString: plan references are written `${...}` on purpose
+
+import { issuesOf, onlyIssue, phase, plan, task } from '@orchestra/testing';
 import type { JsonObject } from './plan.js';
 import { forEachString, parseReferenceBody, referencesInString, wholeReference } from './references.js';
-import { issuesOf, onlyIssue, phase, plan, task } from './testing/plans.js';
 import { validatePlan } from './validate.js';
 
 /** Phase `up` (tasks u1, u2) feeds phase `down`; `down.use` carries `input_context`. */

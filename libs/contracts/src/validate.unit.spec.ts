@@ -1,6 +1,7 @@
 // biome-ignore-all lint/suspicious/noTemplateCurlyInString: plan references are written `${...}` on purpose
+
+import { issuesOf, onlyIssue, phase, plan, task } from '@orchestra/testing';
 import type { Issue } from './errors.js';
-import { issuesOf, onlyIssue, phase, plan, task } from './testing/plans.js';
 import { validatePlan } from './validate.js';
 
 /** Every issue path looks like `(root)`, `plan_id`, `phases[2].tasks[0].retries`, `...input_context.list[1]`. */

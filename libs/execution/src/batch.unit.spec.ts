@@ -1,4 +1,5 @@
 import type { DispatchTask, TaskOutcome, Timer } from '@orchestra/contracts';
+import { onePhase, outcomeOf, phase, plan, task } from '@orchestra/testing';
 import fc from 'fast-check';
 import { type DecisionInput, decide, decideAll } from './decide.js';
 import { effectsOf } from './effects.js';
@@ -6,8 +7,6 @@ import { fold } from './evolve.js';
 import { toExecutionResults } from './projections.js';
 import type { ExecutionState } from './state.js';
 import { initialState } from './state.js';
-import { onePhase, phase, plan, task } from './testing/plans.js';
-import { outcomeOf } from './testing/simulate.js';
 
 const NOW = 1_000_000;
 

@@ -1,9 +1,9 @@
 // biome-ignore-all lint/suspicious/noTemplateCurlyInString: plan references are written `${...}` on purpose
+
+import { phase, plan, Simulation, task, type World } from '@orchestra/testing';
 import type { DecisionInput } from './decide.js';
 import { fold } from './evolve.js';
 import { toExecutionResults } from './projections.js';
-import { phase, plan, task } from './testing/plans.js';
-import { Simulation, type World } from './testing/simulate.js';
 
 const backoff = { initial_ms: 50, multiplier: 2, max_ms: 1_000 };
 

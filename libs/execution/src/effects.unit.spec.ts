@@ -1,7 +1,7 @@
 // biome-ignore-all lint/suspicious/noTemplateCurlyInString: plan references are written `${...}` on purpose
+
+import { onePhase, phase, plan, Simulation, task } from '@orchestra/testing';
 import { effectsOf, inFlightEffects } from './effects.js';
-import { onePhase, phase, plan, task } from './testing/plans.js';
-import { Simulation } from './testing/simulate.js';
 
 describe('the effects of a decision', () => {
   it('dispatch each attempt with its resolved input, output key, deadline, and set its deadline timer', () => {

@@ -1,7 +1,6 @@
+import { onePhase, phase, plan, specFor, T0, task } from '@orchestra/testing';
 import { nextStepAfterFailure } from './failure-policy.js';
 import { toExecutionResults } from './projections.js';
-import { onePhase, phase, plan, task } from './testing/plans.js';
-import { specFor, T0 } from './testing/specification.js';
 
 // The failure policy, rule by rule (failure-policy.ts): given a history, when an attempt fails,
 // then exactly these events.

@@ -1,8 +1,7 @@
 import type { ExecutionEvent } from '@orchestra/contracts';
+import { phase, plan, Simulation, task } from '@orchestra/testing';
 import { fold } from './evolve.js';
 import { toExecutionResults } from './projections.js';
-import { phase, plan, task } from './testing/plans.js';
-import { Simulation } from './testing/simulate.js';
 
 describe('the fold accepts any log, but only meaningful transitions move a task', () => {
   const sim = new Simulation();

@@ -1,8 +1,7 @@
 import type { TaskOutcome } from '@orchestra/contracts';
+import { onePhase, outcomeOf, phase, plan, Simulation, task } from '@orchestra/testing';
 import { toExecutionResults } from './projections.js';
 import type { ExecutionState } from './state.js';
-import { onePhase, phase, plan, task } from './testing/plans.js';
-import { outcomeOf, Simulation } from './testing/simulate.js';
 
 const core = ({ version: _v, ignored: _i, ...rest }: ExecutionState) => rest;
 

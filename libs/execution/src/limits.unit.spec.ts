@@ -1,7 +1,6 @@
 import { LIMITS } from '@orchestra/contracts';
+import { onePhase, phase, plan, Simulation, task } from '@orchestra/testing';
 import { toExecutionResults } from './projections.js';
-import { onePhase, phase, plan, task } from './testing/plans.js';
-import { Simulation } from './testing/simulate.js';
 
 describe('size limits that keep every event within one message', () => {
   it('lists at most LIMITS.issuesPerRejection issues in a rejection', () => {

@@ -1,5 +1,4 @@
-import { onePhase, phase, plan, task } from './testing/plans.js';
-import { Simulation } from './testing/simulate.js';
+import { onePhase, phase, plan, Simulation, task } from '@orchestra/testing';
 
 function started(sim: Simulation, kind: 'PhaseStarted' | 'PhaseFinished' = 'PhaseStarted'): string[] {
   return sim.eventsOf(kind).map((event) => event.phase_id);

@@ -1,9 +1,8 @@
 // biome-ignore-all lint/suspicious/noTemplateCurlyInString: plan references are written `${...}` on purpose
 import { ExecutionContext, ExecutionResults } from '@orchestra/contracts';
+import { phase, plan, Simulation, task } from '@orchestra/testing';
 import { toExecutionContext, toExecutionResults } from './projections.js';
 import { initialState } from './state.js';
-import { phase, plan, task } from './testing/plans.js';
-import { Simulation } from './testing/simulate.js';
 
 const keys = (value: object | undefined) => Object.keys(value ?? {}).sort();
 

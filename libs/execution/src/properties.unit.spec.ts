@@ -8,12 +8,11 @@ import {
   type TaskOutcome,
   validatePlan,
 } from '@orchestra/contracts';
+import { type Answer, maxAttempts, outcomeOf, planArbitrary, Simulation } from '@orchestra/testing';
 import fc from 'fast-check';
 import { fold } from './evolve.js';
 import { backoffDelay } from './failure-policy.js';
 import { toExecutionResults } from './projections.js';
-import { maxAttempts, planArbitrary } from './testing/arbitraries.js';
-import { type Answer, outcomeOf, Simulation } from './testing/simulate.js';
 
 /**
  * The world is a script of random numbers read one per move; once it runs out, every move is a

@@ -1,8 +1,7 @@
 // biome-ignore-all lint/suspicious/noTemplateCurlyInString: plan references are written `${...}` on purpose
 import type { JsonValue } from '@orchestra/contracts';
+import { phase, plan, Simulation, task } from '@orchestra/testing';
 import { resolveInput } from './resolve.js';
-import { phase, plan, task } from './testing/plans.js';
-import { Simulation } from './testing/simulate.js';
 
 /** p1.src produces `output`; p2.use runs with `input_context` and its dispatch is returned. */
 function resolved(input_context: Record<string, JsonValue>, output: JsonValue) {

@@ -1,10 +1,16 @@
 import { validatePlan } from '@orchestra/contracts';
+import {
+  phase,
+  plan,
+  planArbitrary,
+  rerunSourceOf,
+  Simulation,
+  specFor,
+  task,
+  type World,
+} from '@orchestra/testing';
 import fc from 'fast-check';
 import { toExecutionResults } from './projections.js';
-import { planArbitrary } from './testing/arbitraries.js';
-import { phase, plan, task } from './testing/plans.js';
-import { rerunSourceOf, Simulation, type World } from './testing/simulate.js';
-import { specFor } from './testing/specification.js';
 
 const ref = (path: string) => `\${${path}.output}`;
 

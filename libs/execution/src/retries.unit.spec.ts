@@ -1,6 +1,5 @@
+import { onePhase, Simulation, task } from '@orchestra/testing';
 import { backoffDelay } from './failure-policy.js';
-import { onePhase, task } from './testing/plans.js';
-import { Simulation } from './testing/simulate.js';
 
 const backoff = { initial_ms: 100, multiplier: 3, max_ms: 1_000 };
 

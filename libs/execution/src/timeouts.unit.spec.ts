@@ -1,6 +1,5 @@
+import { onePhase, Simulation, task } from '@orchestra/testing';
 import type { ExecutionState } from './state.js';
-import { onePhase, task } from './testing/plans.js';
-import { Simulation } from './testing/simulate.js';
 
 /** The state without the counters an ignored input may move. */
 const core = ({ version: _v, ignored: _i, ...rest }: ExecutionState) => rest;

@@ -1,6 +1,5 @@
+import { onePhase, Simulation, task } from '@orchestra/testing';
 import { timerIsMoot } from './effects.js';
-import { onePhase, task } from './testing/plans.js';
-import { Simulation } from './testing/simulate.js';
 
 describe('timerIsMoot: dropping timers early, never wrongly', () => {
   const deadline = (attempt_number: number) => ({

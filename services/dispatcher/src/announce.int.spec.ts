@@ -1,7 +1,7 @@
 import { connectNats, listWorkers, noopLogger, unservedPlugins } from '@orchestra/bus';
 import { WORKER_SERVICE } from '@orchestra/contracts';
+import { useNatsServer } from '@orchestra/testing';
 import { DispatchHarness } from '../../../test/support/dispatch-harness.js';
-import { useNatsServer } from '../../../test/support/nats-server.js';
 import { startDispatcher } from './main.js';
 
 // Every dispatcher announces what it serves (NATS service API, `orchestra-worker`): listed with

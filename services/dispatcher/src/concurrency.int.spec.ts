@@ -2,7 +2,7 @@ import { jetstream, jetstreamManager } from '@nats-io/jetstream';
 import type { NatsConnection } from '@nats-io/transport-node';
 import { connectNats, noopLogger, publishJson, type RunningService } from '@orchestra/bus';
 import { type DispatchTask, MessageIds, Streams, Subjects } from '@orchestra/contracts';
-import { useNatsServer } from '../../../test/support/nats-server.js';
+import { useNatsServer } from '@orchestra/testing';
 import { waitFor } from '../../../test/support/wait.js';
 import { startDispatcher } from './main.js';
 import type { Plugin } from './plugin.js';

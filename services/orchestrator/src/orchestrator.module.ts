@@ -66,8 +66,12 @@ export class OrchestratorModule {
         },
         {
           provide: ApiService,
-          useFactory: (nc: NatsConnection, js: JetStreamClient, jsm: JetStreamManager, store: ExecutionStore) =>
-            new ApiService(js, jsm, store, (plugins) => unservedPlugins(nc, plugins)),
+          useFactory: (
+            nc: NatsConnection,
+            js: JetStreamClient,
+            jsm: JetStreamManager,
+            store: ExecutionStore,
+          ) => new ApiService(js, jsm, store, (plugins) => unservedPlugins(nc, plugins)),
           inject: [NATS_CONNECTION, JETSTREAM, JETSTREAM_MANAGER, ExecutionStore],
         },
         {

@@ -3,7 +3,7 @@ import type { NatsConnection } from '@nats-io/transport-node';
 import { connectNats, noopLogger, provisionAll, readEvents } from '@orchestra/bus';
 import { Streams, Subjects } from '@orchestra/contracts';
 import type { Effect } from '@orchestra/execution';
-import { useNatsServer } from '../../../test/support/nats-server.js';
+import { useNatsServer } from '@orchestra/testing';
 import { EffectPublisher } from './effect-publisher.js';
 import { ExecutionStore } from './execution-store.js';
 import { Orchestrator } from './orchestrator.js';

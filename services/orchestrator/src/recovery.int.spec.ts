@@ -2,7 +2,7 @@ import { jetstream, jetstreamManager } from '@nats-io/jetstream';
 import { nanos } from '@nats-io/transport-node';
 import { ensureConsumer, type RunningService } from '@orchestra/bus';
 import { Streams } from '@orchestra/contracts';
-import { type NatsServerHandle, startNatsServer } from '../../../test/support/nats-server.js';
+import { type NatsServerHandle, startNatsServer } from '@orchestra/testing';
 import { InProcessSystem } from '../../../test/support/system.js';
 import { waitFor } from '../../../test/support/wait.js';
 import { ORCHESTRATOR_ACK_WAIT_MS, orchestratorBindings } from './bindings.js';

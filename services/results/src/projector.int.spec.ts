@@ -3,6 +3,7 @@ import type { KV } from '@nats-io/kv';
 import { connect, type NatsConnection } from '@nats-io/transport-node';
 import { appendEvents, noopLogger, openResultsBucket, provisionAll } from '@orchestra/bus';
 import { type ExecutionEvent, ValidationError } from '@orchestra/contracts';
+import { useNatsServer } from '@orchestra/testing';
 import {
   bucketWrites,
   EventLog,
@@ -12,7 +13,6 @@ import {
   storedResults,
   watchForRegressions,
 } from '../../../test/support/event-log.js';
-import { useNatsServer } from '../../../test/support/nats-server.js';
 import { ResultsProjector } from './projector.js';
 
 /**

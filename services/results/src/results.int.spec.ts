@@ -2,6 +2,7 @@ import { type JetStreamManager, jetstream, jetstreamManager } from '@nats-io/jet
 import type { KV } from '@nats-io/kv';
 import { connect, type NatsConnection } from '@nats-io/transport-node';
 import { noopLogger, openResultsBucket, provisionAll, type RunningService } from '@orchestra/bus';
+import { useNatsServer } from '@orchestra/testing';
 import {
   bucketWrites,
   EventLog,
@@ -10,7 +11,6 @@ import {
   storedResults,
   watchForRegressions,
 } from '../../../test/support/event-log.js';
-import { useNatsServer } from '../../../test/support/nats-server.js';
 import { waitFor } from '../../../test/support/wait.js';
 import { startResults } from './main.js';
 

@@ -1,6 +1,5 @@
 import { fold } from '@orchestra/execution';
-import { onePhase, phase, plan, task } from '../../../../libs/execution/src/testing/plans.js';
-import { Simulation } from '../../../../libs/execution/src/testing/simulate.js';
+import { onePhase, phase, plan, Simulation, task } from '@orchestra/testing';
 import { planGraph } from './graph.js';
 import { type Box, layoutGraph } from './layout.js';
 

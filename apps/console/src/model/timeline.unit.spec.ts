@@ -1,5 +1,4 @@
-import { onePhase, task } from '../../../../libs/execution/src/testing/plans.js';
-import { Simulation } from '../../../../libs/execution/src/testing/simulate.js';
+import { onePhase, Simulation, task } from '@orchestra/testing';
 import { attemptSegments, timelineOf, usageOf } from './timeline.js';
 
 /** The decider's own event logs (libs/execution's Simulation), read by the timeline. */

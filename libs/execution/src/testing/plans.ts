@@ -1,21 +1,2 @@
-import type { PlanInput, TaskInput } from '@orchestra/contracts';
-
-export type PhaseInput = PlanInput['phases'][number];
-
-/** A task on plugin `worker`, entry point `function:run`, unless `extra` says otherwise. */
-export function task(task_id: string, extra: Partial<TaskInput> = {}): TaskInput {
-  return { task_id, assigned_plugin: 'worker', entry_point: { type: 'function', value: 'run' }, ...extra };
-}
-
-export function phase(phase_id: string, tasks: TaskInput[], extra: Partial<PhaseInput> = {}): PhaseInput {
-  return { phase_id, tasks, ...extra };
-}
-
-export function plan(phases: PhaseInput[], extra: Partial<PlanInput> = {}): PlanInput {
-  return { plan_id: 'plan-1', phases, ...extra };
-}
-
-/** One phase `p1` holding `tasks`. */
-export function onePhase(tasks: TaskInput[], extra: Partial<PhaseInput> = {}): PlanInput {
-  return plan([phase('p1', tasks, extra)]);
-}
+// Moved to @orchestra/testing (libs/testing); this re-export keeps in-flight imports working until they move.
+export * from '@orchestra/testing';

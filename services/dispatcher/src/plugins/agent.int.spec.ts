@@ -1,6 +1,6 @@
+import { useNatsServer } from '@orchestra/testing';
 import { DispatchHarness, failed } from '../../../../test/support/dispatch-harness.js';
 import { ModelServer, readSeedPrompt } from '../../../../test/support/model-server.js';
-import { useNatsServer } from '../../../../test/support/nats-server.js';
 import { waitFor } from '../../../../test/support/wait.js';
 
 // Agent plugins in a real dispatcher on a real nats-server, against local model servers that speak

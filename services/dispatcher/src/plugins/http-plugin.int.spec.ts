@@ -1,8 +1,8 @@
 import { createHmac, timingSafeEqual } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { freePort, useNatsServer } from '@orchestra/testing';
 import { DispatchHarness, failed } from '../../../../test/support/dispatch-harness.js';
-import { useNatsServer } from '../../../../test/support/nats-server.js';
 import { waitFor } from '../../../../test/support/wait.js';
 
 // http plugins in a real dispatcher on a real nats-server, against a local HTTP service.
@@ -67,15 +67,6 @@ afterAll(async () => {
 beforeEach(() => {
   received.length = 0;
 });
-
-/** A port nothing listens on (it was free a moment ago). */
-async function freePort(): Promise<number> {
-  const probe = createServer();
-  await new Promise<void>((resolve) => probe.listen(0, '127.0.0.1', resolve));
-  const { port } = probe.address() as AddressInfo;
-  await new Promise((resolve) => probe.close(resolve));
-  return port;
-}
 
 describe('http plugins', () => {
   it('POSTs the exact command, signed over its body, with the msg id as idempotency key; 2xx JSON is the output', async () => {

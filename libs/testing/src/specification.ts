@@ -1,0 +1,227 @@
+import {
+  type ExecutionEvent,
+  type JsonObject,
+  type JsonValue,
+  type Plan,
+  type PlanInput,
+  type TaskError,
+  type TaskOutcome,
+  type TaskUsage,
+  type Timer,
+  validatePlan,
+} from '@orchestra/contracts';
+import { type DecisionInput, decide, fold } from '@orchestra/execution';
+
+/** The time of the history's events, unless one says otherwise (epoch ms). */
+export const T0 = 1_000_000;
+const EXECUTION = 'exec-1';
+
+type DistributiveOmit<T, K extends PropertyKey> = T extends unknown ? Omit<T, K> : never;
+/** An event as a rule writes it (libs/execution's NewEvent): the spec adds the execution id. */
+type NewEvent = DistributiveOmit<ExecutionEvent, 'execution_id' | 'at'>;
+type Draft = NewEvent & { at?: number };
+type Attempt = { attempt?: number; at?: number };
+
+/**
+ * Given/when/then for the decider, in the style of emmett's DeciderSpecification: a history of
+ * events, one input at a time `now`, and exactly the events it must decide (or why it is
+ * ignored). Events are written with the builders of `specFor(plan)`, which fill what the plan
+ * implies (ids, input, deadlines), so a rule's test reads as the rule.
+ *
+ *   const s = specFor(onePhase([task('a', { retries: 1 })]));
+ *   s.given(s.started(), s.phaseStarted('p1'), s.dispatched('a'))
+ *     .when(s.failure('a', 'boom'), { now: T0 + 5 })
+ *     .then(s.failed('a', 'boom'), s.retryScheduled('a', { delay_ms: 200 }));
+ */
+export function specFor(planInput: PlanInput, execution_id = EXECUTION) {
+  const validation = validatePlan(planInput);
+  if (!validation.ok) throw new Error(`invalid plan in a spec: ${JSON.stringify(validation.issues)}`);
+  const plan: Plan = validation.plan;
+  const tasks = new Map(
+    plan.phases.flatMap((phase) => phase.tasks.map((task) => [task.task_id, { task, phase }])),
+  );
+  const entry = (task_id: string) => {
+    const found = tasks.get(task_id);
+    if (!found) throw new Error(`task ${task_id} is not in the spec's plan`);
+    return found;
+  };
+  const ref = (task_id: string) => ({ phase_id: entry(task_id).phase.phase_id, task_id });
+  const complete = (draft: Draft, at: number): ExecutionEvent => {
+    const event = { ...draft, execution_id, at: draft.at ?? at } as ExecutionEvent;
+    return event;
+  };
+  const outcomeBase = (task_id: string, attempt: number, plugin?: string) => ({
+    type: 'TaskOutcome' as const,
+    execution_id,
+    ...ref(task_id),
+    attempt_number: attempt,
+    plugin_used: plugin ?? entry(task_id).task.assigned_plugin,
+    duration_ms: 5,
+    finished_at: T0,
+  });
+
+  const events = {
+    started: (): Draft => ({ type: 'ExecutionStarted', plan }),
+    phaseStarted: (phase_id: string): Draft => ({ type: 'PhaseStarted', phase_id }),
+    phaseFinished: (
+      phase_id: string,
+      status: Extract<NewEvent, { type: 'PhaseFinished' }>['status'],
+    ): Draft => ({
+      type: 'PhaseFinished',
+      phase_id,
+      status,
+    }),
+    /** A dispatch at `at` (default: the event's time): first attempt, assigned plugin, the plan's input. */
+    dispatched: (
+      task_id: string,
+      options: Attempt & { kind?: 'first' | 'retry' | 'fallback'; plugin?: string; input?: JsonObject } = {},
+    ): Draft & { at: number } => {
+      const { task } = entry(task_id);
+      const at = options.at ?? T0;
+      const kind = options.kind ?? 'first';
+      return {
+        type: 'TaskDispatched',
+        ...ref(task_id),
+        attempt_number: options.attempt ?? 1,
+        kind,
+        plugin:
+          options.plugin ?? (kind === 'fallback' ? (task.fallback_plugin as string) : task.assigned_plugin),
+        input_context: options.input ?? task.input_context,
+        deadline_at: at + task.timeout_ms,
+        at,
+      };
+    },
+    succeeded: (
+      task_id: string,
+      output: JsonValue,
+      options: Attempt & { plugin?: string; usage?: TaskUsage } = {},
+    ): Draft => ({
+      type: 'TaskSucceeded',
+      ...ref(task_id),
+      attempt_number: options.attempt ?? 1,
+      plugin_used: options.plugin ?? entry(task_id).task.assigned_plugin,
+      output,
+      duration_ms: 5,
+      ...(options.usage ? { usage: options.usage } : {}),
+      ...(options.at !== undefined ? { at: options.at } : {}),
+    }),
+    failed: (
+      task_id: string,
+      error: string | TaskError,
+      options: Attempt & { plugin?: string } = {},
+    ): Draft => {
+      const { message, code, retryable } = typeof error === 'string' ? { message: error } : error;
+      return {
+        type: 'TaskFailed',
+        ...ref(task_id),
+        attempt_number: options.attempt ?? 1,
+        plugin_used: options.plugin ?? entry(task_id).task.assigned_plugin,
+        error: message,
+        ...(code !== undefined ? { code } : {}),
+        ...(retryable === false ? { retryable: false as const } : {}),
+        duration_ms: 5,
+        ...(options.at !== undefined ? { at: options.at } : {}),
+      };
+    },
+    timedOut: (
+      task_id: string,
+      options: Attempt & { plugin?: string; duration_ms?: number } = {},
+    ): Draft => ({
+      type: 'TaskTimedOut',
+      ...ref(task_id),
+      attempt_number: options.attempt ?? 1,
+      plugin_used: options.plugin ?? entry(task_id).task.assigned_plugin,
+      duration_ms: options.duration_ms ?? entry(task_id).task.timeout_ms,
+    }),
+    /** A retry scheduled at `at` (default: the decision's time, T0 when in the history). */
+    retryScheduled: (task_id: string, options: { next?: number; delay_ms: number; at?: number }): Draft => ({
+      type: 'TaskRetryScheduled',
+      ...ref(task_id),
+      next_attempt_number: options.next ?? 2,
+      delay_ms: options.delay_ms,
+      due_at: (options.at ?? T0) + options.delay_ms,
+      ...(options.at !== undefined ? { at: options.at } : {}),
+    }),
+    skipped: (task_id: string, reason: string): Draft => ({ type: 'TaskSkipped', ...ref(task_id), reason }),
+    gaveUp: (task_id: string, status: 'failed' | 'timeout', reason: string): Draft => ({
+      type: 'TaskGaveUp',
+      ...ref(task_id),
+      status,
+      reason,
+    }),
+    cancelled: (reason = 'cancelled on request'): Draft => ({ type: 'ExecutionCancelled', reason }),
+    finished: (status: Extract<NewEvent, { type: 'ExecutionFinished' }>['status']): Draft => ({
+      type: 'ExecutionFinished',
+      status,
+    }),
+  };
+
+  const inputs = {
+    execute: (input: unknown = planInput): DecisionInput => ({ kind: 'execute', execution_id, plan: input }),
+    cancel: (reason?: string): DecisionInput => ({ kind: 'cancel', execution_id, reason }),
+    success: (
+      task_id: string,
+      output: JsonValue,
+      options: { attempt?: number; plugin?: string; usage?: TaskUsage } = {},
+    ): DecisionInput => {
+      const outcome: TaskOutcome = {
+        ...outcomeBase(task_id, options.attempt ?? 1, options.plugin),
+        status: 'succeeded',
+        output,
+        ...(options.usage ? { usage: options.usage } : {}),
+      };
+      return { kind: 'outcome', outcome };
+    },
+    failure: (
+      task_id: string,
+      error: string | TaskError,
+      options: { attempt?: number; plugin?: string } = {},
+    ): DecisionInput => ({
+      kind: 'outcome',
+      outcome: {
+        ...outcomeBase(task_id, options.attempt ?? 1, options.plugin),
+        status: 'failed',
+        error: typeof error === 'string' ? { message: error } : error,
+      },
+    }),
+    timer: (kind: Timer['kind'], task_id: string, attempt_number: number, due_at: number): DecisionInput => ({
+      kind: 'timer',
+      timer: { type: 'Timer', kind, execution_id, task_id, attempt_number, due_at },
+    }),
+  };
+
+  return {
+    plan,
+    ...events,
+    ...inputs,
+    /** The history: events in order (`at` defaults to T0). */
+    given(...history: Draft[]) {
+      const log = history.map((draft) => complete(draft, T0));
+      const state = fold(log);
+      return {
+        state,
+        /** Decides one input at `now` (default T0). */
+        when(input: DecisionInput, { now = T0 }: { now?: number } = {}) {
+          const decision = decide(state, input, { now });
+          return {
+            decision,
+            /** Exactly these events, in order, stamped with the decision's time unless they say. */
+            // biome-ignore lint/suspicious/noThenProperty: the given/when/then vocabulary; never awaited
+            then(...expected: Draft[]) {
+              expect(decision.events).toEqual(expected.map((draft) => complete(draft, now)));
+              expect(decision.ignored).toBeNull();
+              return decision;
+            },
+            /** The input changed nothing, for this reason; with `recorded`, an OutcomeIgnored says why. */
+            thenIgnored(reason: string, { recorded = false } = {}) {
+              expect(decision.ignored).toBe(reason);
+              if (recorded) expect(decision.events.map((event) => event.type)).toEqual(['OutcomeIgnored']);
+              else expect(decision.events).toEqual([]);
+              return decision;
+            },
+          };
+        },
+      };
+    },
+  };
+}
