@@ -78,6 +78,11 @@ export class InProcessSystem {
     return service;
   }
 
+  /** Stops `stop` (a service the test started itself) with the system. */
+  onStop(stop: () => Promise<void>): void {
+    this.stops.push(stop);
+  }
+
   async execute(plan: PlanInput | unknown, execution_id: string): Promise<void> {
     await publishJson(
       jetstream(this.client),

@@ -22,6 +22,7 @@ import {
 import { orchestratorSettings, startOrchestrator } from '@orchestra/orchestrator';
 import { startResults } from '@orchestra/results';
 import { STATE_DIR, URL_FILE } from './nats-location.js';
+import { withSigningKey } from './signing-key.js';
 
 export const SERVICES = ['orchestrator', 'dispatcher', 'results'] as const;
 export type ServiceName = (typeof SERVICES)[number];
@@ -82,7 +83,9 @@ export async function startStack(options: StackOptions): Promise<Stack> {
   const cwd = options.cwd ?? process.cwd();
   const env = options.env ?? process.env;
   const settings = provisionSettings(env);
-  const orchestrator = options.services.includes('orchestrator') ? orchestratorSettings(env) : {};
+  const orchestrator = options.services.includes('orchestrator')
+    ? withSigningKey(orchestratorSettings(env), cwd, options.logger)
+    : {};
   const healthSettings = healthServerSettings(env);
   const tracing = startTracing({ serviceName: serviceName(options.services), env, logger: options.logger });
   let health: HealthServer | undefined;

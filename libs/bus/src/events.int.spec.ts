@@ -120,11 +120,12 @@ describe('appendEvents', () => {
 
 describe('readEvents', () => {
   it('returns nothing for an unknown execution', async () => {
-    expect(await readEvents(js, 'exec-unknown')).toEqual({ events: [], invalid: [], lastSeq: 0 });
+    expect(await readEvents(js, 'exec-unknown')).toEqual({ events: [], invalid: [], lastSeq: 0, head: '' });
     expect(await readEvents(await jetstreamManager(nc), 'exec-unknown')).toEqual({
       events: [],
       invalid: [],
       lastSeq: 0,
+      head: '',
     });
   });
 
@@ -145,7 +146,8 @@ describe('readEvents', () => {
     expect(tail.events.map((e) => e.seq)).toEqual(appended.slice(297));
     expect(tail.lastSeq).toBe(seq);
     const past = await readEvents(js, 'exec-long', { fromSeq: seq + 1 });
-    expect(past).toEqual({ events: [], invalid: [], lastSeq: seq });
+    // Unchained records (appended without `chain`) leave the head at the genesis link.
+    expect(past).toEqual({ events: [], invalid: [], lastSeq: seq, head: '' });
   });
 
   it('reports a stored message that is not a valid event', async () => {

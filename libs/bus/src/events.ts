@@ -6,6 +6,7 @@ import {
   type JetStreamManager,
   type JsMsg,
   type OrderedConsumerOptions,
+  type StoredMsg,
 } from '@nats-io/jetstream';
 import { errors } from '@nats-io/transport-node';
 import {
@@ -18,6 +19,8 @@ import {
   Subjects,
   ValidationError,
 } from '@orchestra/contracts';
+import { AuditHeaders, GENESIS, type RecordSigner, recordHash } from './audit.js';
+import { type AuditRecord, auditFieldsOf } from './audit-chain.js';
 import { decodeText } from './codec.js';
 import { publishJson } from './publish.js';
 
@@ -33,6 +36,18 @@ export interface AppendOptions {
   timeout?: number;
   /** The largest record to publish (the server's max_payload less room for headers). */
   maxRecordBytes?: number;
+  /**
+   * The hash chain (docs/audit.md): the hash of the execution's last record (GENESIS for a new
+   * one) and the key that signs each new head. Every record carries its link and hash in headers.
+   */
+  chain?: { prev: string; signer?: RecordSigner | undefined };
+}
+
+export interface AppendResult {
+  /** Stream sequence of the last record appended. */
+  seq: number;
+  /** Hash of the last record appended: the chain's new head. */
+  head: string;
 }
 
 /** Room left for headers (msg id, expected sequence, trace context) under max_payload. */
@@ -59,7 +74,19 @@ export async function appendEvents(
   expectedLastSubjectSequence: number,
   options: AppendOptions = {},
 ): Promise<number> {
+  return (await appendEventRecords(js, executionId, events, expectedLastSubjectSequence, options)).seq;
+}
+
+/** appendEvents, also giving the chain's new head. */
+export async function appendEventRecords(
+  js: JetStreamClient,
+  executionId: string,
+  events: readonly ExecutionEvent[],
+  expectedLastSubjectSequence: number,
+  options: AppendOptions = {},
+): Promise<AppendResult> {
   const subject = Subjects.events(executionId);
+  let head = options.chain?.prev ?? GENESIS;
   for (const [index, event] of events.entries()) checkEvent(executionId, event, index);
   const records = splitIntoRecords(events, options.maxRecordBytes ?? DEFAULT_MAX_PAYLOAD - HEADER_ROOM_BYTES);
   let expected = expectedLastSubjectSequence;
@@ -69,11 +96,13 @@ export async function appendEvents(
     // dedupe of the id cannot, so a duplicate is a conflict too.
     const msgID = options.msgId ? options.msgId(recordIndex) : `${executionId}:${expected}`;
     const described = `events ${record.first}..${record.first + record.count - 1} of ${events.length}`;
+    const hash = recordHash(head, executionId, record.bytes);
     try {
       const ack = await publishJson(js, subject, record.bytes, {
         expect: { lastSubjectSequence: expected },
         ...(msgID === undefined ? {} : { msgID }),
         ...(options.timeout === undefined ? {} : { timeout: options.timeout }),
+        ...(options.chain ? { headers: chainHeaders(head, hash, options.chain.signer) } : {}),
       });
       if (ack.duplicate && !options.msgId) {
         throw new ConcurrencyError(
@@ -82,6 +111,7 @@ export async function appendEvents(
         );
       }
       expected = ack.seq;
+      head = hash;
     } catch (err) {
       if (isOverMaxPayload(err)) {
         // Retrying cannot help: the event must shrink or the server's max_payload grow.
@@ -102,7 +132,16 @@ export async function appendEvents(
       throw err;
     }
   }
-  return expected;
+  return { seq: expected, head };
+}
+
+function chainHeaders(prev: string, hash: string, signer: RecordSigner | undefined): Record<string, string> {
+  const headers: Record<string, string> = { [AuditHeaders.prev]: prev, [AuditHeaders.hash]: hash };
+  if (signer) {
+    headers[AuditHeaders.signature] = signer.sign(hash);
+    headers[AuditHeaders.key] = signer.keyId;
+  }
+  return headers;
 }
 
 interface EncodedRecord {
@@ -185,6 +224,8 @@ export interface ReadEventsResult {
   invalid: InvalidStoredEvent[];
   /** Stream sequence of the last message read on the subject (0 when there is none). */
   lastSeq: number;
+  /** The hash chain's head: the last record's hash (GENESIS when none, or it carries none). */
+  head: string;
 }
 
 export interface ReadEventsOptions {
@@ -203,16 +244,46 @@ export async function readEvents(
   executionId: string,
   options: ReadEventsOptions = {},
 ): Promise<ReadEventsResult> {
+  const result: ReadEventsResult = { events: [], invalid: [], lastSeq: 0, head: GENESIS };
+  const last = await forEachRecord(jsOrJsm, executionId, options, (msg) => collect(result, msg));
+  if (last && result.lastSeq < last.seq) {
+    // Nothing after fromSeq: the log ends where it was.
+    result.lastSeq = last.seq;
+    result.head = last.header?.get(AuditHeaders.hash) || GENESIS;
+  }
+  return result;
+}
+
+/** Every record of one execution as stored, with its audit headers, in stream order (docs/audit.md). */
+export async function readAuditRecords(
+  jsOrJsm: JetStreamClient | JetStreamManager,
+  executionId: string,
+): Promise<AuditRecord[]> {
+  const records: AuditRecord[] = [];
+  await forEachRecord(jsOrJsm, executionId, {}, (msg) =>
+    records.push({ seq: msg.seq, payload: decodeText(msg.data), ...auditFieldsOf(msg.headers) }),
+  );
+  return records;
+}
+
+/**
+ * Hands each stored record of one execution from `fromSeq` on to `each`, in order. The last
+ * sequence is looked up first, so an unknown execution costs one request, and the ordered
+ * consumer stops as soon as it reaches that sequence. Returns the last stored message (undefined
+ * when the execution has none).
+ */
+async function forEachRecord(
+  jsOrJsm: JetStreamClient | JetStreamManager,
+  executionId: string,
+  options: ReadEventsOptions,
+  each: (msg: JsMsg) => void,
+): Promise<StoredMsg | undefined> {
   const { js, jsm } = await clients(jsOrJsm);
   const subject = Subjects.events(executionId);
-  const result: ReadEventsResult = { events: [], invalid: [], lastSeq: 0 };
   const last = await jsm.streams.getMessage(Streams.events, { last_by_subj: subject });
-  if (!last) return result;
+  if (!last) return undefined;
   const fromSeq = Math.max(options.fromSeq ?? 1, 1);
-  if (fromSeq > last.seq) {
-    result.lastSeq = last.seq;
-    return result;
-  }
+  if (fromSeq > last.seq) return last;
   const consumerOptions: Partial<OrderedConsumerOptions> = { filter_subjects: subject };
   if (fromSeq > 1) {
     consumerOptions.deliver_policy = DeliverPolicy.StartSequence;
@@ -230,7 +301,7 @@ export async function readEvents(
   try {
     for await (const msg of messages) {
       clearTimeout(idle);
-      collect(result, msg);
+      each(msg);
       // pending = messages left on the subject after this one (some may have expired meanwhile).
       if (msg.seq >= last.seq || msg.info.pending === 0) break;
       idle = setTimeout(() => stopIdle(), idleTimeoutMs);
@@ -246,11 +317,12 @@ export async function readEvents(
   if (timedOut) {
     throw new Error(`reading ${subject}: no message for ${idleTimeoutMs} ms before sequence ${last.seq}`);
   }
-  return result;
+  return last;
 }
 
 function collect(result: ReadEventsResult, msg: JsMsg): void {
   result.lastSeq = msg.seq;
+  result.head = msg.headers?.get(AuditHeaders.hash) || GENESIS;
   const decoded = decodeRecord(msg.subject, msg.data);
   if (decoded.ok) {
     for (const event of decoded.events) result.events.push({ seq: msg.seq, event });

@@ -1,3 +1,21 @@
+export {
+  AuditHeaders,
+  GENESIS,
+  keyIdOf,
+  type RecordSigner,
+  type RecordVerifier,
+  recordHash,
+  signerFromKey,
+  verifierFromKey,
+} from './audit.js';
+export {
+  type AuditRecord,
+  auditFieldsOf,
+  type ChainProblem,
+  type ChainVerdict,
+  payloadText,
+  verifyChain,
+} from './audit-chain.js';
 export * from './codec.js';
 export * from './connection.js';
 export * from './consumer.js';

@@ -1,5 +1,5 @@
 import type { JetStreamClient, JetStreamManager } from '@nats-io/jetstream';
-import { appendEvents, type BusLogger, readEvents } from '@orchestra/bus';
+import { appendEventRecords, type BusLogger, GENESIS, type RecordSigner, readEvents } from '@orchestra/bus';
 import type { ExecutionEvent } from '@orchestra/contracts';
 import { type ExecutionState, fold, initialState } from '@orchestra/execution';
 
@@ -7,6 +7,8 @@ export interface LoadedExecution {
   state: ExecutionState;
   /** Stream sequence of the execution's last event (0: none). */
   seq: number;
+  /** Hash of the execution's last record, which the next one links to (docs/audit.md). */
+  head: string;
 }
 
 /**
@@ -23,7 +25,7 @@ export class ExecutionStore {
     private readonly js: JetStreamClient,
     private readonly jsm: JetStreamManager,
     private readonly logger: BusLogger,
-    private readonly options: { capacity?: number; maxRecordBytes?: number } = {},
+    private readonly options: { capacity?: number; maxRecordBytes?: number; signer?: RecordSigner } = {},
   ) {}
 
   async load(executionId: string): Promise<LoadedExecution> {
@@ -66,7 +68,7 @@ export class ExecutionStore {
       read.events.map((stored) => stored.event),
       cached?.state ?? initialState(),
     );
-    const loaded = { state, seq: Math.max(read.lastSeq, cached?.seq ?? 0) };
+    const loaded = { state, seq: Math.max(read.lastSeq, cached?.seq ?? 0), head: read.head };
     // An unknown execution is not cached: lookups of made-up ids must not evict real ones.
     return state.status === 'new' ? loaded : this.remember(executionId, loaded);
   }
@@ -86,16 +88,18 @@ export class ExecutionStore {
   async append(
     executionId: string,
     events: readonly ExecutionEvent[],
-    expectedSeq: number,
+    after: { seq: number; head: string },
     stateAfter: ExecutionState,
     onStored?: (seq: number) => void,
   ): Promise<number> {
-    const options =
-      this.options.maxRecordBytes === undefined ? {} : { maxRecordBytes: this.options.maxRecordBytes };
+    const options = {
+      ...(this.options.maxRecordBytes === undefined ? {} : { maxRecordBytes: this.options.maxRecordBytes }),
+      chain: { prev: after.head, signer: this.options.signer },
+    };
     const appended = (async () => {
       try {
-        const seq = await appendEvents(this.js, executionId, events, expectedSeq, options);
-        this.remember(executionId, { state: stateAfter, seq });
+        const { seq, head } = await appendEventRecords(this.js, executionId, events, after.seq, options);
+        this.remember(executionId, { state: stateAfter, seq, head });
         onStored?.(seq);
         return seq;
       } catch (error) {

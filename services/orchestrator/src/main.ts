@@ -8,6 +8,7 @@ import {
   RethrowRpcErrors,
   type RunningService,
   serviceHandle,
+  signerFromKey,
   systemClock,
 } from '@orchestra/bus';
 import 'reflect-metadata';
@@ -22,6 +23,8 @@ export interface OrchestratorOptions {
   /** Ack wait of the orchestrator's consumers: how long a crashed replica's inputs wait. Default 3 s. */
   ackWaitMs?: number;
   provision?: boolean;
+  /** ORCHESTRA_SIGNING_KEY: an nkey seed or PEM Ed25519 key that signs each record (docs/audit.md). */
+  signingKey?: string | undefined;
 }
 
 /** The keep-alives run at a third of the ack wait: below a second they would crowd the bus. */
@@ -37,7 +40,10 @@ export function orchestratorSettings(env: Readonly<Record<string, string | undef
       `ORCHESTRATOR_ACK_WAIT_MS must be an integer from ${MIN_ACK_WAIT_MS} to ${MAX_ACK_WAIT_MS} (ms), got ${env.ORCHESTRATOR_ACK_WAIT_MS}`,
     );
   }
-  return { ackWaitMs };
+  const signingKey = env.ORCHESTRA_SIGNING_KEY?.trim() || undefined;
+  // Read now, so that a bad key stops start-up with a clear message instead of the first append.
+  if (signingKey) signerFromKey(signingKey);
+  return { ackWaitMs, ...(signingKey ? { signingKey } : {}) };
 }
 
 /** Starts one orchestrator replica on an open NATS connection. */
@@ -59,6 +65,7 @@ export async function startOrchestrator(options: OrchestratorOptions): Promise<R
       connection: options.connection,
       clock: options.clock ?? systemClock,
       logger: options.logger,
+      signer: options.signingKey ? signerFromKey(options.signingKey) : undefined,
     }),
     { strategy: server, logger: false },
   );

@@ -9,6 +9,7 @@ import {
   LOGGER,
   maxRecordBytes,
   NATS_CONNECTION,
+  type RecordSigner,
   unservedPlugins,
 } from '@orchestra/bus';
 import { OrchestraMetrics, orchestraMetrics } from '@orchestra/observability';
@@ -27,6 +28,8 @@ export interface OrchestratorModuleOptions {
   connection: NatsConnection;
   clock: Clock;
   logger: BusLogger;
+  /** Signs the head of every record appended (docs/audit.md); unsigned records without it. */
+  signer?: RecordSigner | undefined;
 }
 
 @Module({})
@@ -50,7 +53,10 @@ export class OrchestratorModule {
         {
           provide: ExecutionStore,
           useFactory: (nc: NatsConnection, js: JetStreamClient, jsm: JetStreamManager, logger: BusLogger) =>
-            new ExecutionStore(js, jsm, logger, { maxRecordBytes: maxRecordBytes(nc) }),
+            new ExecutionStore(js, jsm, logger, {
+              maxRecordBytes: maxRecordBytes(nc),
+              ...(options.signer ? { signer: options.signer } : {}),
+            }),
           inject: [NATS_CONNECTION, JETSTREAM, JETSTREAM_MANAGER, LOGGER],
         },
         {

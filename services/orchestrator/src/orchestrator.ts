@@ -1,4 +1,4 @@
-import { type BusLogger, type Clock, errorFields } from '@orchestra/bus';
+import { type BusLogger, type Clock, errorFields, GENESIS } from '@orchestra/bus';
 import { ConcurrencyError, type ExecutionEvent, type Timer, ValidationError } from '@orchestra/contracts';
 import {
   type Decision,
@@ -135,14 +135,14 @@ export class Orchestrator {
       try {
         if (decision.events.length > 0) {
           const { events, state } = decision;
-          await this.store.append(id, events, loaded.seq, state, (seq) =>
+          await this.store.append(id, events, loaded, state, (seq) =>
             this.publishAfterAppend(id, seq, effectsOf(state, events)),
           );
         }
       } catch (error) {
         if (error instanceof ValidationError && decision.events[0]?.type === 'ExecutionStarted') {
           // The server refused the plan's first event as too large: the plan cannot run here.
-          return this.rejectTooLarge(id, inputs, loaded.seq, error);
+          return this.rejectTooLarge(id, inputs, loaded, error);
         }
         if (error instanceof ConcurrencyError && conflicts < MAX_CONFLICTS) {
           orchestraMetrics().occConflicts.inc();
@@ -197,14 +197,14 @@ export class Orchestrator {
     const cached = this.store.cached(id);
     if (cached) return Promise.resolve(cached);
     if (conflicts === 0 && (inputs[0]?.kind === 'execute' || inputs[0]?.kind === 'rerun'))
-      return Promise.resolve({ state: initialState(), seq: 0 });
+      return Promise.resolve({ state: initialState(), seq: 0, head: GENESIS });
     return this.store.load(id);
   }
 
   private async rejectTooLarge(
     id: string,
     inputs: readonly DecisionInput[],
-    seq: number,
+    after: { seq: number; head: string },
     error: ValidationError,
   ): Promise<Decision[]> {
     const rejection: ExecutionEvent = {
@@ -215,7 +215,7 @@ export class Orchestrator {
       issues: [{ path: '(root)', message: error.message }],
     };
     const state = fold([rejection]);
-    await this.store.append(id, [rejection], seq, state);
+    await this.store.append(id, [rejection], after, state);
     this.logger.info({ execution_id: id }, rejection.reason);
     return inputs.map((input) => ({
       events: [rejection],
