@@ -1,161 +1,147 @@
 import type { TaskOutcome } from '@orchestra/contracts';
-import { onePhase, outcomeOf, phase, plan, Simulation, task } from '@orchestra/testing';
+import { onePhase, phase, plan, Simulation, specFor, task } from '@orchestra/testing';
+import { effectsOf } from './effects.js';
 import { toExecutionResults } from './projections.js';
-import type { ExecutionState } from './state.js';
 
-const core = ({ version: _v, ignored: _i, ...rest }: ExecutionState) => rest;
+const s = specFor(onePhase([task('a', { retries: 1 }), task('b')]));
+const running = [s.started(), s.phaseStarted('p1'), s.dispatched('a'), s.dispatched('b')];
 
-function running() {
-  const sim = new Simulation();
-  sim.execute(onePhase([task('a', { retries: 1 }), task('b')]));
-  return sim;
+/** The success of attempt 1 of `a`, with some fields replaced. */
+function successOfA(patch: Partial<TaskOutcome>) {
+  const input = s.success('a', 1);
+  if (input.kind !== 'outcome') throw new Error('not an outcome');
+  return { ...input, outcome: { ...input.outcome, ...patch } as TaskOutcome };
 }
-
-/** Feeds `outcome` and expects one OutcomeIgnored with `reason`, and no other change. */
-function expectIgnored(sim: Simulation, outcome: TaskOutcome, reason: string) {
-  const before = sim.state;
-  const decision = sim.outcome(outcome);
-  expect(decision.ignored).toBe(reason);
-  expect(decision.events).toEqual([
-    {
-      type: 'OutcomeIgnored',
-      execution_id: 'exec-1',
-      at: sim.now,
-      phase_id: outcome.phase_id,
-      task_id: outcome.task_id,
-      attempt_number: outcome.attempt_number,
-      reason,
-    },
-  ]);
-  expect(core(sim.state)).toEqual(core(before));
-}
-
-const success = (sim: Simulation, task_id = 'a') =>
-  outcomeOf(sim.dispatchOf(task_id), { kind: 'succeed', output: 1 }, sim.now);
 
 describe('an outcome that does not apply', () => {
   it('is ignored when it is a duplicate of an applied success', () => {
-    const sim = running();
-    sim.succeed('a');
-    expectIgnored(sim, success(sim), 'attempt 1 already ended (success)');
+    s.given(...running, s.succeeded('a', 1))
+      .when(s.success('a', 1))
+      .thenIgnored('attempt 1 already ended (success)', { recorded: true });
   });
 
   it('is ignored when it is a duplicate of a failure whose retry waits', () => {
-    const sim = running();
-    sim.fail('a');
-    const duplicate = outcomeOf(sim.dispatchOf('a'), { kind: 'fail', message: 'boom' }, sim.now);
-    expectIgnored(sim, duplicate, 'attempt 1 already ended (retry_wait)');
+    s.given(...running, s.failed('a', 'boom'), s.retryScheduled('a', { delay_ms: 200 }))
+      .when(s.failure('a', 'boom'))
+      .thenIgnored('attempt 1 already ended (retry_wait)', { recorded: true });
   });
 
   it('is ignored when it names a task that is not in the plan', () => {
-    const sim = running();
-    expectIgnored(sim, { ...success(sim), task_id: 'zzz' }, 'task "zzz" is not in the plan');
+    s.given(...running)
+      .when(successOfA({ task_id: 'zzz' }))
+      .thenIgnored('task "zzz" is not in the plan', { recorded: true });
   });
 
   it('is ignored when it names the wrong phase', () => {
-    const sim = running();
-    expectIgnored(sim, { ...success(sim), phase_id: 'p9' }, 'task "a" is in phase "p1", not "p9"');
+    s.given(...running)
+      .when(successOfA({ phase_id: 'p9' }))
+      .thenIgnored('task "a" is in phase "p1", not "p9"', { recorded: true });
   });
 
   it('is ignored when its attempt was never dispatched', () => {
-    const sim = running();
-    expectIgnored(sim, { ...success(sim), attempt_number: 2 }, 'attempt 2 was never dispatched');
+    s.given(...running)
+      .when(s.success('a', 1, { attempt: 2 }))
+      .thenIgnored('attempt 2 was never dispatched', { recorded: true });
   });
 
   it('is ignored when it comes from another plugin than the attempt was dispatched to', () => {
-    const sim = running();
-    expectIgnored(
-      sim,
-      { ...success(sim), plugin_used: 'other' },
-      'attempt 1 was dispatched to "worker", not "other"',
-    );
+    s.given(...running)
+      .when(s.success('a', 1, { plugin: 'other' }))
+      .thenIgnored('attempt 1 was dispatched to "worker", not "other"', { recorded: true });
   });
 
   it('is ignored, with no event, when the execution is unknown', () => {
-    const sim = running();
-    const outcome = success(sim);
-    const fresh = new Simulation();
-    expect(fresh.outcome(outcome)).toMatchObject({ events: [], ignored: 'unknown execution' });
-    expect(fresh.input({ kind: 'timer', timer: sim.timerOf('deadline', 'a') })).toMatchObject({
-      events: [],
-      ignored: 'execution is not running',
-    });
+    s.given().when(s.success('a', 1)).thenIgnored('unknown execution');
+    s.given()
+      .when(s.timer('deadline', 'a', 1, 1_060_000))
+      .thenIgnored('execution is not running');
   });
 
   it('is ignored, with no event, when it is addressed to another execution', () => {
-    const sim = running();
-    const before = sim.state;
-    const decision = sim.outcome({ ...success(sim), execution_id: 'exec-2' });
-    expect(decision).toMatchObject({ events: [], ignored: 'input is for execution "exec-2", not "exec-1"' });
-    expect(sim.state).toBe(before);
+    const other = specFor(s.plan, 'exec-2');
+    s.given(...running)
+      .when(other.success('a', 1))
+      .thenIgnored('input is for execution "exec-2", not "exec-1"');
   });
 });
 
 describe('a cancel', () => {
   it('records ExecutionCancelled, skips every unfinished task and ends the run cancelled', () => {
-    const sim = new Simulation();
-    sim.execute(
+    const c = specFor(
       plan([
         phase('p1', [task('a'), task('b', { retries: 1 }), task('c')]),
         phase('p2', [task('d')], { depends_on_phases: ['p1'] }),
       ]),
     );
-    sim.succeed('a');
-    sim.fail('b');
-    const decision = sim.cancel('operator said so');
     const reason = 'execution cancelled: operator said so';
-    expect(decision.events.map((e) => e.type)).toEqual([
-      'ExecutionCancelled',
-      'TaskSkipped',
-      'TaskSkipped',
-      'PhaseFinished',
-      'TaskSkipped',
-      'PhaseFinished',
-      'ExecutionFinished',
-    ]);
-    expect(sim.eventsOf('TaskSkipped').map((e) => [e.task_id, e.reason])).toEqual([
-      ['b', reason],
-      ['c', reason],
-      ['d', reason],
-    ]);
-    expect(sim.eventsOf('PhaseFinished').map((e) => e.status)).toEqual(['cancelled', 'cancelled']);
-    expect(sim.cancelNotices).toBe(1);
-    const results = toExecutionResults(sim.state);
+    const decision = c
+      .given(
+        c.started(),
+        c.phaseStarted('p1'),
+        c.dispatched('a'),
+        c.dispatched('b'),
+        c.dispatched('c'),
+        c.succeeded('a', 1),
+        c.failed('b', 'boom'),
+        c.retryScheduled('b', { delay_ms: 200 }),
+      )
+      .when(c.cancel('operator said so'))
+      .then(
+        c.cancelled('operator said so'),
+        c.skipped('b', reason),
+        c.skipped('c', reason),
+        c.phaseFinished('p1', 'cancelled'),
+        c.skipped('d', reason),
+        c.phaseFinished('p2', 'cancelled'),
+        c.finished('cancelled'),
+      );
+    expect(effectsOf(decision.state, decision.events)).toContainEqual({
+      kind: 'cancel-notice',
+      execution_id: 'exec-1',
+    });
+    const results = toExecutionResults(decision.state);
     expect(results.status).toBe('cancelled');
     expect(results.errors).toEqual(['operator said so']);
     expect(results.summary).toMatchObject({ successful: 1, skipped: 3 });
   });
 
   it('has a default reason', () => {
-    const sim = running();
-    expect(sim.cancel().events[0]).toMatchObject({
-      type: 'ExecutionCancelled',
-      reason: 'cancelled on request',
-    });
+    const reason = 'execution cancelled: cancelled on request';
+    s.given(...running)
+      .when(s.cancel())
+      .then(
+        s.cancelled('cancelled on request'),
+        s.skipped('a', reason),
+        s.skipped('b', reason),
+        s.phaseFinished('p1', 'cancelled'),
+        s.finished('cancelled'),
+      );
   });
 
   it('is ignored when the execution has finished', () => {
-    const sim = running();
-    sim.succeed('a');
-    sim.succeed('b');
-    expect(sim.cancel()).toMatchObject({ events: [], ignored: 'execution already ended (completed)' });
-    expect(sim.state.result).toBe('completed');
+    const { state } = s
+      .given(
+        ...running,
+        s.succeeded('a', 1),
+        s.succeeded('b', 2),
+        s.phaseFinished('p1', 'completed'),
+        s.finished('completed'),
+      )
+      .when(s.cancel())
+      .thenIgnored('execution already ended (completed)');
+    expect(state.result).toBe('completed');
   });
 
   it('is ignored when the execution is unknown', () => {
-    expect(new Simulation().cancel()).toMatchObject({ events: [], ignored: 'unknown execution' });
+    s.given().when(s.cancel()).thenIgnored('unknown execution');
   });
 });
 
 describe('ExecutePlan', () => {
   it('is ignored the second time for the same execution', () => {
-    const sim = running();
-    const before = sim.state;
-    expect(sim.execute(onePhase([task('x')]))).toMatchObject({
-      events: [],
-      ignored: 'execution exec-1 already exists (running)',
-    });
-    expect(sim.state).toEqual(before);
+    s.given(...running)
+      .when(s.execute(onePhase([task('x')])))
+      .thenIgnored('execution exec-1 already exists (running)');
   });
 
   it('rejects an invalid plan with every issue as path and message', () => {

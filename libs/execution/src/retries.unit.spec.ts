@@ -1,4 +1,4 @@
-import { onePhase, Simulation, task } from '@orchestra/testing';
+import { onePhase, Simulation, specFor, T0, task } from '@orchestra/testing';
 import { backoffDelay } from './failure-policy.js';
 
 const backoff = { initial_ms: 100, multiplier: 3, max_ms: 1_000 };
@@ -21,51 +21,54 @@ describe('backoff', () => {
 });
 
 describe('a failed attempt with retries left', () => {
+  const s = specFor(onePhase([task('a', { retries: 2, backoff, input_context: { k: 'v' } })]));
+  const running = [s.started(), s.phaseStarted('p1'), s.dispatched('a')];
+  const waiting = [...running, s.failed('a', 'boom'), s.retryScheduled('a', { delay_ms: 100 })];
+
   it('schedules the next attempt after the backoff, with its due time', () => {
-    const sim = new Simulation();
-    sim.execute(onePhase([task('a', { retries: 2, backoff })]));
-    sim.now += 50;
-    sim.fail('a');
-    expect(sim.lastDecision?.events.map((e) => e.type)).toEqual(['TaskFailed', 'TaskRetryScheduled']);
-    expect(sim.eventsOf('TaskRetryScheduled')[0]).toMatchObject({
-      task_id: 'a',
-      next_attempt_number: 2,
-      delay_ms: 100,
-      due_at: sim.now + 100,
-    });
-    expect(sim.state.tasks.a?.status).toBe('retry_wait');
+    const { state } = s
+      .given(...running)
+      .when(s.failure('a', 'boom'), { now: T0 + 50 })
+      .then(s.failed('a', 'boom'), s.retryScheduled('a', { delay_ms: 100 }));
+    expect(state.tasks.a).toMatchObject({ status: 'retry_wait', retry_due_at: T0 + 150 });
   });
 
-  it('is dispatched again only when the retry timer is due', () => {
-    const sim = new Simulation();
-    sim.execute(onePhase([task('a', { retries: 1, backoff, input_context: { k: 'v' } })]));
-    sim.fail('a');
-    const timer = sim.timerOf('retry', 'a');
-    expect(timer).toMatchObject({ attempt_number: 2, due_at: sim.now + 100 });
-
-    sim.now += 99;
-    const early = sim.input({ kind: 'timer', timer });
-    expect(early).toMatchObject({ events: [], ignored: 'retry not due yet' });
-
-    sim.advanceTo(timer.due_at);
-    expect(sim.eventsOf('TaskDispatched').at(-1)).toMatchObject({
-      attempt_number: 2,
-      kind: 'retry',
-      plugin: 'worker',
-      input_context: { k: 'v' },
-      at: timer.due_at,
-    });
+  it('is dispatched again only when the retry timer is due, with the same input', () => {
+    const timer = s.timer('retry', 'a', 2, T0 + 100);
+    s.given(...waiting)
+      .when(timer, { now: T0 + 99 })
+      .thenIgnored('retry not due yet');
+    s.given(...waiting)
+      .when(timer, { now: T0 + 100 })
+      .then(s.dispatched('a', { attempt: 2, kind: 'retry', input: { k: 'v' } }));
   });
 
   it('ignores a retry timer whose retry was already dispatched', () => {
-    const sim = new Simulation();
-    sim.execute(onePhase([task('a', { retries: 1, backoff })]));
-    sim.fail('a');
-    const timer = sim.timerOf('retry', 'a');
-    sim.advanceTo(timer.due_at);
-    expect(sim.input({ kind: 'timer', timer })).toMatchObject({ events: [], ignored: 'retry already done' });
+    s.given(...waiting, s.dispatched('a', { attempt: 2, kind: 'retry', at: T0 + 100 }))
+      .when(s.timer('retry', 'a', 2, T0 + 100), { now: T0 + 100 })
+      .thenIgnored('retry already done');
   });
 
+  it('succeeds on a retry with the output of that attempt', () => {
+    const { state } = s
+      .given(...waiting, s.dispatched('a', { attempt: 2, kind: 'retry', at: T0 + 100 }))
+      .when(s.success('a', { n: 2 }, { attempt: 2 }), { now: T0 + 200 })
+      .then(
+        s.succeeded('a', { n: 2 }, { attempt: 2 }),
+        s.phaseFinished('p1', 'completed'),
+        s.finished('completed'),
+      );
+    expect(state.tasks.a).toMatchObject({
+      status: 'success',
+      attempt_number: 2,
+      output: { n: 2 },
+      error: null,
+    });
+    expect(state.result).toBe('completed');
+  });
+});
+
+describe('a run of retries', () => {
   it('keeps counting attempt_number and delays across retries, then ends skipped with the last error', () => {
     const sim = new Simulation();
     sim.execute(onePhase([task('a', { retries: 3, backoff })]));
@@ -83,39 +86,42 @@ describe('a failed attempt with retries left', () => {
     expect(sim.eventsOf('TaskRetryScheduled').map((e) => e.delay_ms)).toEqual([100, 300, 900]);
     expect(sim.state.tasks.a).toMatchObject({ status: 'skipped', attempt_number: 4, error: 'failure 4' });
   });
-
-  it('succeeds on a retry with the output of that attempt', () => {
-    const sim = new Simulation();
-    sim.execute(onePhase([task('a', { retries: 1, backoff })]));
-    sim.fail('a');
-    sim.advanceTo(sim.timerOf('retry', 'a').due_at);
-    sim.succeed('a', { n: 2 }, 2);
-    expect(sim.state.tasks.a).toMatchObject({
-      status: 'success',
-      attempt_number: 2,
-      output: { n: 2 },
-      error: null,
-    });
-    expect(sim.state.result).toBe('completed');
-  });
 });
 
 describe('the fallback plugin', () => {
-  it('gets exactly one attempt after the retries run out, at once, with attempt_number continuing', () => {
-    const sim = new Simulation();
-    sim.execute(
-      onePhase([task('a', { retries: 1, backoff, fallback_plugin: 'backup', input_context: { k: 1 } })]),
-    );
-    sim.fail('a', 'first', 1);
-    sim.advanceTo(sim.timerOf('retry', 'a').due_at);
-    sim.fail('a', 'second', 2);
-    expect(sim.lastDecision?.events.map((e) => e.type)).toEqual(['TaskFailed', 'TaskDispatched']);
-    expect(sim.dispatchOf('a', 3)).toMatchObject({ plugin: 'backup', input_context: { k: 1 } });
-    expect(sim.eventsOf('TaskDispatched').at(-1)?.kind).toBe('fallback');
+  const s = specFor(
+    onePhase([task('a', { retries: 1, backoff, fallback_plugin: 'backup', input_context: { k: 1 } })]),
+  );
+  const retried = [
+    s.started(),
+    s.phaseStarted('p1'),
+    s.dispatched('a'),
+    s.failed('a', 'first'),
+    s.retryScheduled('a', { delay_ms: 100 }),
+    s.dispatched('a', { attempt: 2, kind: 'retry', at: T0 + 100 }),
+  ];
 
-    sim.fail('a', 'third', 3);
-    expect(sim.eventsOf('TaskDispatched')).toHaveLength(3);
-    expect(sim.state.tasks.a).toMatchObject({
+  it('gets exactly one attempt after the retries run out, at once, with attempt_number continuing', () => {
+    s.given(...retried)
+      .when(s.failure('a', 'second', { attempt: 2 }), { now: T0 + 200 })
+      .then(s.failed('a', 'second', { attempt: 2 }), s.dispatched('a', { attempt: 3, kind: 'fallback' }));
+  });
+
+  it('ends the task when it fails too, with its error and plugin: nothing is dispatched after it', () => {
+    const { state } = s
+      .given(
+        ...retried,
+        s.failed('a', 'second', { attempt: 2 }),
+        s.dispatched('a', { attempt: 3, kind: 'fallback', at: T0 + 200 }),
+      )
+      .when(s.failure('a', 'third', { attempt: 3, plugin: 'backup' }), { now: T0 + 300 })
+      .then(
+        s.failed('a', 'third', { attempt: 3, plugin: 'backup' }),
+        s.skipped('a', 'gave up after 3 attempts: third'),
+        s.phaseFinished('p1', 'partial'),
+        s.finished('partial'),
+      );
+    expect(state.tasks.a).toMatchObject({
       status: 'skipped',
       attempt_number: 3,
       error: 'third',
@@ -123,19 +129,32 @@ describe('the fallback plugin', () => {
     });
   });
 
+  const direct = specFor(onePhase([task('a', { fallback_plugin: 'backup' })]));
+  const failedOnce = [
+    direct.started(),
+    direct.phaseStarted('p1'),
+    direct.dispatched('a'),
+    direct.failed('a', 'boom'),
+    direct.dispatched('a', { attempt: 2, kind: 'fallback' }),
+  ];
+
   it('follows the first attempt directly when there are no retries', () => {
-    const sim = new Simulation();
-    sim.execute(onePhase([task('a', { fallback_plugin: 'backup' })]));
-    sim.fail('a');
-    expect(sim.dispatchOf('a', 2).plugin).toBe('backup');
+    direct
+      .given(...failedOnce.slice(0, 3))
+      .when(direct.failure('a', 'boom'))
+      .then(direct.failed('a', 'boom'), direct.dispatched('a', { attempt: 2, kind: 'fallback' }));
   });
 
   it('can succeed, and its result names the fallback plugin', () => {
-    const sim = new Simulation();
-    sim.execute(onePhase([task('a', { fallback_plugin: 'backup' })]));
-    sim.fail('a');
-    sim.succeed('a', 'saved', 2);
-    expect(sim.state.tasks.a).toMatchObject({ status: 'success', plugin: 'backup', output: 'saved' });
-    expect(sim.state.result).toBe('completed');
+    const { state } = direct
+      .given(...failedOnce)
+      .when(direct.success('a', 'saved', { attempt: 2, plugin: 'backup' }))
+      .then(
+        direct.succeeded('a', 'saved', { attempt: 2, plugin: 'backup' }),
+        direct.phaseFinished('p1', 'completed'),
+        direct.finished('completed'),
+      );
+    expect(state.tasks.a).toMatchObject({ status: 'success', plugin: 'backup', output: 'saved' });
+    expect(state.result).toBe('completed');
   });
 });

@@ -10,7 +10,7 @@ import {
   type Timer,
   validatePlan,
 } from '@orchestra/contracts';
-import { type DecisionInput, decide, fold } from '@orchestra/execution';
+import { type DecisionInput, decide, type ExecutionState, fold } from '@orchestra/execution';
 
 /** The time of the history's events, unless one says otherwise (epoch ms). */
 export const T0 = 1_000_000;
@@ -31,7 +31,11 @@ type Attempt = { attempt?: number; at?: number };
  *   const s = specFor(onePhase([task('a', { retries: 1 })]));
  *   s.given(s.started(), s.phaseStarted('p1'), s.dispatched('a'))
  *     .when(s.failure('a', 'boom'), { now: T0 + 5 })
- *     .then(s.failed('a', 'boom'), s.retryScheduled('a', { delay_ms: 200 }));
+ *     .then(s.failed('a', 'boom'), s.retryScheduled('a', { delay_ms: 200 }))
+ *     .when(s.timer('retry', 'a', 2, T0 + 205), { now: T0 + 205 })
+ *     .then(s.dispatched('a', { attempt: 2, kind: 'retry' }));
+ *
+ * Each `then` continues from the state it leaves, so a flow of several steps reads in order.
  */
 export function specFor(planInput: PlanInput, execution_id = EXECUTION) {
   const validation = validatePlan(planInput);
@@ -46,10 +50,22 @@ export function specFor(planInput: PlanInput, execution_id = EXECUTION) {
     return found;
   };
   const ref = (task_id: string) => ({ phase_id: entry(task_id).phase.phase_id, task_id });
+  /**
+   * The stored event: the execution id, the time (the draft's own, else `at`), and the times a
+   * builder derives from it when the draft does not fix them (a dispatch's deadline, a retry's
+   * due time), so that an event decided at `now` is written without repeating `now`.
+   */
   const complete = (draft: Draft, at: number): ExecutionEvent => {
-    const event = { ...draft, execution_id, at: draft.at ?? at } as ExecutionEvent;
+    const time = draft.at ?? at;
+    const event = { ...draft, execution_id, at: time } as ExecutionEvent;
+    if (event.type === 'TaskDispatched' && event.deadline_at === undefined)
+      event.deadline_at = time + entry(event.task_id).task.timeout_ms;
+    if (event.type === 'TaskRetryScheduled' && event.due_at === undefined)
+      event.due_at = time + event.delay_ms;
     return event;
   };
+  /** A draft's own time, when the test fixes one. */
+  const stamped = ({ at }: { at?: number }) => (at !== undefined ? { at } : {});
   const outcomeBase = (task_id: string, attempt: number, plugin?: string) => ({
     type: 'TaskOutcome' as const,
     execution_id,
@@ -71,13 +87,15 @@ export function specFor(planInput: PlanInput, execution_id = EXECUTION) {
       phase_id,
       status,
     }),
-    /** A dispatch at `at` (default: the event's time): first attempt, assigned plugin, the plan's input. */
+    /**
+     * A dispatch at `at` (default: the event's time): first attempt, assigned plugin (the
+     * fallback plugin for kind `fallback`), the plan's input, the deadline `timeout_ms` later.
+     */
     dispatched: (
       task_id: string,
       options: Attempt & { kind?: 'first' | 'retry' | 'fallback'; plugin?: string; input?: JsonObject } = {},
-    ): Draft & { at: number } => {
+    ): Draft => {
       const { task } = entry(task_id);
-      const at = options.at ?? T0;
       const kind = options.kind ?? 'first';
       return {
         type: 'TaskDispatched',
@@ -87,9 +105,8 @@ export function specFor(planInput: PlanInput, execution_id = EXECUTION) {
         plugin:
           options.plugin ?? (kind === 'fallback' ? (task.fallback_plugin as string) : task.assigned_plugin),
         input_context: options.input ?? task.input_context,
-        deadline_at: at + task.timeout_ms,
-        at,
-      };
+        ...(options.at !== undefined ? { at: options.at, deadline_at: options.at + task.timeout_ms } : {}),
+      } as Draft;
     },
     succeeded: (
       task_id: string,
@@ -103,7 +120,7 @@ export function specFor(planInput: PlanInput, execution_id = EXECUTION) {
       output,
       duration_ms: 5,
       ...(options.usage ? { usage: options.usage } : {}),
-      ...(options.at !== undefined ? { at: options.at } : {}),
+      ...stamped(options),
     }),
     failed: (
       task_id: string,
@@ -120,7 +137,7 @@ export function specFor(planInput: PlanInput, execution_id = EXECUTION) {
         ...(code !== undefined ? { code } : {}),
         ...(retryable === false ? { retryable: false as const } : {}),
         duration_ms: 5,
-        ...(options.at !== undefined ? { at: options.at } : {}),
+        ...stamped(options),
       };
     },
     timedOut: (
@@ -132,16 +149,17 @@ export function specFor(planInput: PlanInput, execution_id = EXECUTION) {
       attempt_number: options.attempt ?? 1,
       plugin_used: options.plugin ?? entry(task_id).task.assigned_plugin,
       duration_ms: options.duration_ms ?? entry(task_id).task.timeout_ms,
+      ...stamped(options),
     }),
-    /** A retry scheduled at `at` (default: the decision's time, T0 when in the history). */
-    retryScheduled: (task_id: string, options: { next?: number; delay_ms: number; at?: number }): Draft => ({
-      type: 'TaskRetryScheduled',
-      ...ref(task_id),
-      next_attempt_number: options.next ?? 2,
-      delay_ms: options.delay_ms,
-      due_at: (options.at ?? T0) + options.delay_ms,
-      ...(options.at !== undefined ? { at: options.at } : {}),
-    }),
+    /** A retry of attempt `next` (default 2) scheduled at `at` (default: the event's time), due `delay_ms` later. */
+    retryScheduled: (task_id: string, options: { next?: number; delay_ms: number; at?: number }): Draft =>
+      ({
+        type: 'TaskRetryScheduled',
+        ...ref(task_id),
+        next_attempt_number: options.next ?? 2,
+        delay_ms: options.delay_ms,
+        ...(options.at !== undefined ? { at: options.at, due_at: options.at + options.delay_ms } : {}),
+      }) as Draft,
     skipped: (task_id: string, reason: string): Draft => ({ type: 'TaskSkipped', ...ref(task_id), reason }),
     gaveUp: (task_id: string, status: 'failed' | 'timeout', reason: string): Draft => ({
       type: 'TaskGaveUp',
@@ -190,38 +208,54 @@ export function specFor(planInput: PlanInput, execution_id = EXECUTION) {
     }),
   };
 
+  /** A state and what can be decided on it; each `then` gives the next one, so steps chain. */
+  const scenario = (state: ExecutionState) => ({
+    state,
+    /** Decides one input at `now` (default T0). */
+    when(input: DecisionInput, { now = T0 }: { now?: number } = {}) {
+      const decision = decide(state, input, { now });
+      const next = () => ({ ...decision, ...scenario(decision.state) });
+      return {
+        decision,
+        /** Exactly these events, in order, stamped with the decision's time unless they say. */
+        // biome-ignore lint/suspicious/noThenProperty: the given/when/then vocabulary; never awaited
+        then(...expected: Draft[]) {
+          expect(decision.events).toEqual(expected.map((draft) => complete(draft, now)));
+          expect(decision.ignored).toBeNull();
+          return next();
+        },
+        /**
+         * The input changed nothing, for this reason: no event and the very same state; with
+         * `recorded` (an outcome of a running execution), one OutcomeIgnored that says why and
+         * nothing else but the counters.
+         */
+        thenIgnored(reason: string, { recorded = false } = {}) {
+          expect(decision.ignored).toBe(reason);
+          if (!recorded) {
+            expect(decision.events).toEqual([]);
+            expect(decision.state).toBe(state);
+            return next();
+          }
+          if (input.kind !== 'outcome') throw new Error('only an outcome is recorded as ignored');
+          const { phase_id, task_id, attempt_number } = input.outcome;
+          const event = { type: 'OutcomeIgnored' as const, phase_id, task_id, attempt_number, reason };
+          expect(decision.events).toEqual([complete(event, now)]);
+          expect(withoutCounters(decision.state)).toEqual(withoutCounters(state));
+          expect(decision.state.ignored).toBe(state.ignored + 1);
+          return next();
+        },
+      };
+    },
+  });
+
   return {
     plan,
     ...events,
     ...inputs,
     /** The history: events in order (`at` defaults to T0). */
-    given(...history: Draft[]) {
-      const log = history.map((draft) => complete(draft, T0));
-      const state = fold(log);
-      return {
-        state,
-        /** Decides one input at `now` (default T0). */
-        when(input: DecisionInput, { now = T0 }: { now?: number } = {}) {
-          const decision = decide(state, input, { now });
-          return {
-            decision,
-            /** Exactly these events, in order, stamped with the decision's time unless they say. */
-            // biome-ignore lint/suspicious/noThenProperty: the given/when/then vocabulary; never awaited
-            then(...expected: Draft[]) {
-              expect(decision.events).toEqual(expected.map((draft) => complete(draft, now)));
-              expect(decision.ignored).toBeNull();
-              return decision;
-            },
-            /** The input changed nothing, for this reason; with `recorded`, an OutcomeIgnored says why. */
-            thenIgnored(reason: string, { recorded = false } = {}) {
-              expect(decision.ignored).toBe(reason);
-              if (recorded) expect(decision.events.map((event) => event.type)).toEqual(['OutcomeIgnored']);
-              else expect(decision.events).toEqual([]);
-              return decision;
-            },
-          };
-        },
-      };
-    },
+    given: (...history: Draft[]) => scenario(fold(history.map((draft) => complete(draft, T0)))),
   };
 }
+
+/** A state without the counters an ignored input moves. */
+const withoutCounters = ({ version: _version, ignored: _ignored, ...rest }: ExecutionState) => rest;
