@@ -60,6 +60,30 @@ describe('the web console in a browser', () => {
     await page.close();
   });
 
+  it('re-runs a partial execution from the page: what succeeded is reused, the rest runs again', async () => {
+    const page = await system.page('/executions/partial-1?task=fails');
+    await system.waitForStatus(page, '.execution-title .badge', 'partial');
+    await page.getByRole('button', { name: 'Re-run from failure' }).click();
+    await page
+      .getByText('nats request orchestra.api.rerun \'{"source_execution_id":"partial-1"}\'')
+      .waitFor();
+    await page.getByRole('button', { name: 'Re-run', exact: true }).click();
+    await page.waitForURL(/\/executions\/(?!partial-1)/);
+    expect(await page.getByTestId('rerun-of').textContent()).toBe('partial-1');
+    await system.waitForStatus(page, '.execution-title .badge', 'partial');
+    await page.locator('.task-node').nth(3).waitFor();
+    const reused = page.locator('.task-node[data-task-id="ok-first"]');
+    expect(await reused.getAttribute('data-status')).toBe('success');
+    expect(await reused.textContent()).toContain('reused from partial-1');
+    expect(await page.locator('.task-node[data-task-id="fails"]').getAttribute('data-status')).toBe(
+      'skipped',
+    );
+    await page.locator('.task-node[data-task-id="ok-first"]').click();
+    await page.getByTestId('reused-from').waitFor();
+    await system.screenshot(page, 'execution-rerun');
+    await page.close();
+  });
+
   it('shows three bars for a task retried and then sent to its fallback, and the wait between', async () => {
     await system.client.execute(retryThenFallbackPlan, 'fallback-1');
     await system.finalResults('fallback-1');

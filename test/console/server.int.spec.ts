@@ -4,7 +4,7 @@ import { noopLogger, readEvents } from '@orchestra/bus';
 import { type RunningConsole, startConsole } from '@orchestra/console';
 import { type NatsServerHandle, startNatsServer } from '@orchestra/testing';
 import { InProcessSystem } from '../support/system.js';
-import { retryThenFallbackPlan, slowPlan } from './plans.js';
+import { partialPlan, retryThenFallbackPlan, slowPlan } from './plans.js';
 import { readSse, type SseEvent } from './sse.js';
 
 const TOKEN = 'console-test-token-0123456789';
@@ -247,6 +247,26 @@ describe('the console server', () => {
         cli: 'npx orchestra run plan.yaml --id pasted-1',
       });
       expect((await system.finalResults('pasted-1')).status).toBe('completed');
+    });
+
+    it('re-runs from failure through orchestra.api.rerun, reusing what succeeded', async () => {
+      await system.execute(partialPlan, 'source-1');
+      expect((await system.finalResults('source-1')).status).toBe('partial');
+      const rerun = await post('/api/executions/source-1/rerun', { execution_id: 'rerun-1' });
+      expect(rerun.status).toBe(202);
+      const reply = await rerun.json();
+      expect(reply).toMatchObject({ execution_id: 'rerun-1', rerun_of: 'source-1', duplicate: false });
+      // ok-last follows uses-failed in its sequential phase, but needs only ok-first's output.
+      expect(reply.reused).toEqual(['gather.ok-first', 'use.ok-last']);
+      expect(reply.run_again.map((r: { task: string }) => r.task).sort()).toEqual(['fails', 'uses-failed']);
+      expect(reply.cli).toBe(
+        `nats request orchestra.api.rerun '{"source_execution_id":"source-1","execution_id":"rerun-1"}'`,
+      );
+      expect((await system.finalResults('rerun-1')).status).toBe('partial');
+      const refused = await post('/api/executions/source-1/rerun', { tasks: ['gather.nobody'] });
+      expect(refused.status).toBe(400);
+      expect((await refused.json()).error.issues.length).toBeGreaterThan(0);
+      expect((await post('/api/executions/source-1/rerun', { tasks: ['no-dot'] })).status).toBe(400);
     });
 
     it('checks a replay against the stored results, and says when an execution does not exist', async () => {

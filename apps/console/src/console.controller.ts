@@ -14,6 +14,7 @@ import type {
   PluginSummary,
   PluginsView,
   ReplayCheck,
+  RerunResponse,
   SessionInfo,
   ValidateResponse,
 } from './model/api-types.js';
@@ -25,7 +26,9 @@ import {
   ListQuery,
   PlanBody,
   parseRequest,
+  RerunBody,
 } from './requests.js';
+import { requestRerun } from './rerun.js';
 import { resumePoint, SseStream } from './sse.js';
 
 const CHANGES_FLUSH_MS = 250;
@@ -178,6 +181,20 @@ export class ConsoleController {
     await this.deps.client.cancel(execution_id, reason);
     const why = reason ? ` --reason ${shellQuote(reason)}` : '';
     return { execution_id, cli: `${this.deps.cli} cancel ${execution_id}${why}` };
+  }
+
+  /** Re-run from failure: what succeeded is reused, the rest and what depends on it runs again. */
+  @Post('executions/:id/rerun')
+  @HttpCode(202)
+  async rerun(@Param('id') id: string, @Body() body: unknown): Promise<RerunResponse> {
+    const source_execution_id = executionIdParam(id);
+    const { tasks, execution_id } = parseRequest(RerunBody, body, 'rerun request');
+    const request = {
+      source_execution_id,
+      ...(tasks?.length ? { tasks } : {}),
+      ...(execution_id ? { execution_id } : {}),
+    };
+    return requestRerun(this.deps.client.nc, request, this.deps.cli);
   }
 
   @Post('plans/validate')

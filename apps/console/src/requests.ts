@@ -1,5 +1,5 @@
 import { HttpException } from '@nestjs/common';
-import { ExecutionId, ExecutionStatus, formatPath, type Issue } from '@orchestra/contracts';
+import { ExecutionId, ExecutionStatus, formatPath, type Issue, LIMITS, TaskPath } from '@orchestra/contracts';
 import { z } from 'zod';
 import type { ApiError } from './model/api-types.js';
 
@@ -22,6 +22,12 @@ export const ListQuery = z.strictObject({
 export const AfterQuery = z.strictObject({ after: z.string().max(20).optional() });
 
 export const CancelBody = z.strictObject({ reason: z.string().max(1000).optional() });
+
+/** Re-run from failure: tasks to run again although they succeeded (`phase_id.task_id`). */
+export const RerunBody = z.strictObject({
+  tasks: z.array(TaskPath).max(LIMITS.tasks).optional(),
+  execution_id: ExecutionId.optional(),
+});
 
 /** A plan as pasted: YAML or JSON text, parsed and validated by the contracts' parsePlan. */
 export const PlanBody = z.strictObject({

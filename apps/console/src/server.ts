@@ -47,11 +47,8 @@ export interface RunningConsole {
   close(): Promise<void>;
 }
 
-/**
- * What the page offers. Re-run from failure waits for the bus contract's RerunExecution
- * (`orchestra.cmd.rerun`): a POST /api/executions/:id/rerun beside cancel, then `rerun: true`.
- */
-const CAPABILITIES: Capabilities = { cancel: true, submit: true, rerun: false, plugins: true };
+/** What the page offers: a new action of the bus joins here and in ConsoleController. */
+const CAPABILITIES: Capabilities = { cancel: true, submit: true, rerun: true, plugins: true };
 
 @Module({})
 class ConsoleModule {

@@ -53,7 +53,7 @@ export interface Facets {
 export interface Capabilities {
   cancel: boolean;
   submit: boolean;
-  /** Re-run from failure (RerunExecution): off until the bus contract has it. */
+  /** Re-run from failure (RerunExecution through orchestra.api.rerun). */
   rerun: boolean;
   /** The plugins page: the live workers of each plugin (they announce themselves on NATS). */
   plugins: boolean;
@@ -106,6 +106,14 @@ export interface ActionResponse {
   /** The same action on the command line. */
   cli: string;
   duplicate?: boolean;
+}
+
+/** A re-run from failure: the new execution, what it reuses and what runs again (and why). */
+export interface RerunResponse extends ActionResponse {
+  rerun_of: string;
+  /** `phase_id.task_id` of the tasks whose outputs are taken from the source. */
+  reused: string[];
+  run_again: Array<{ task: string; why: string }>;
 }
 
 export interface ApiError {

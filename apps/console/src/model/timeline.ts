@@ -50,6 +50,8 @@ export interface TaskTimeline {
   attempts: Attempt[];
   waits: Wait[];
   skipped: { at: number; reason: string } | null;
+  /** In a re-run: the source whose output this task took (it ran no attempt here). */
+  reused: { at: number; source_execution_id: string; source_seq: number } | null;
   gave_up: { at: number; status: 'failed' | 'timeout'; reason: string } | null;
 }
 
@@ -117,11 +119,18 @@ export function applyToTimeline(timeline: Timeline, event: ExecutionEvent): void
       timeline.finished_at = event.at;
       closeOpen(timeline, event.at);
       break;
+    case 'TaskReused': {
+      // A reused task (a re-run) ran no attempt in this execution: a mark, no bar.
+      const task = timeline.tasks.get(event.task_id);
+      if (task) {
+        const { at, source_execution_id, source_seq } = event;
+        task.reused = { at, source_execution_id, source_seq };
+      }
+      break;
+    }
     case 'OutcomeIgnored':
     case 'PhaseFinished':
     case 'ExecutionCancelled':
-    // A reused task (a re-run) ran no attempt in this execution: no bar.
-    case 'TaskReused':
       break;
     default: {
       const _exhaustive: never = event;
@@ -131,7 +140,7 @@ export function applyToTimeline(timeline: Timeline, event: ExecutionEvent): void
 }
 
 function emptyTask(task_id: string, phase_id: string): TaskTimeline {
-  return { task_id, phase_id, attempts: [], waits: [], skipped: null, gave_up: null };
+  return { task_id, phase_id, attempts: [], waits: [], skipped: null, reused: null, gave_up: null };
 }
 
 function dispatched(timeline: Timeline, event: Extract<ExecutionEvent, { type: 'TaskDispatched' }>): void {

@@ -24,14 +24,26 @@ export function useLocation(): { path: string; query: URLSearchParams } {
 }
 
 /** A real link (middle click, copy address) that navigates inside the page on a plain click. */
-export function Link(props: { to: string; className?: string; children: ReactNode; title?: string }) {
+export function Link(props: {
+  to: string;
+  className?: string;
+  children: ReactNode;
+  title?: string;
+  testId?: string;
+}) {
   const onClick = (event: MouseEvent<HTMLAnchorElement>) => {
     if (event.button !== 0 || event.metaKey || event.ctrlKey || event.shiftKey || event.altKey) return;
     event.preventDefault();
     navigate(props.to);
   };
   return (
-    <a href={props.to} className={props.className} title={props.title} onClick={onClick}>
+    <a
+      href={props.to}
+      className={props.className}
+      title={props.title}
+      data-testid={props.testId}
+      onClick={onClick}
+    >
       {props.children}
     </a>
   );

@@ -176,8 +176,9 @@ const TaskNode = memo(function TaskNode(props: {
 }) {
   const { box, task } = props;
   const status = task?.status ?? 'pending';
-  const detail =
-    task && task.attempt_number > 0
+  const detail = task?.reused_from
+    ? `reused from ${task.reused_from.execution_id}`
+    : task && task.attempt_number > 0
       ? `${task.plugin ?? ''}${task.duration_ms !== null ? ` · ${formatDuration(task.duration_ms)}` : ''}`
       : status === 'skipped'
         ? 'skipped, never ran'
@@ -197,7 +198,15 @@ const TaskNode = memo(function TaskNode(props: {
         <span className="task-name">{props.id}</span>
         <span className="task-detail">{detail}</span>
       </span>
-      {task && task.attempt_number > 1 ? (
+      {task?.reused_from ? (
+        <span
+          className="attempt-chip kind-reused"
+          title={`output of ${task.reused_from.execution_id}, record #${task.reused_from.seq}`}
+        >
+          ↺
+        </span>
+      ) : null}
+      {task && task.attempt_number > 1 && !task.reused_from ? (
         <span
           className={`attempt-chip kind-${task.kind}`}
           title={`attempt ${task.attempt_number} (${task.kind})`}

@@ -135,6 +135,7 @@ export function History(props: {
 function category(event: ExecutionEvent): string {
   switch (event.type) {
     case 'TaskSucceeded':
+    case 'TaskReused':
     case 'ExecutionStarted':
       return 'good';
     case 'TaskFailed':
@@ -163,7 +164,9 @@ function subject(event: ExecutionEvent): string {
 function note(event: ExecutionEvent): string {
   switch (event.type) {
     case 'ExecutionStarted':
-      return `plan ${event.plan.plan_id}, ${event.plan.phases.length} phases`;
+      return `plan ${event.plan.plan_id}, ${event.plan.phases.length} phases${event.rerun_of ? `, re-run of ${event.rerun_of}` : ''}`;
+    case 'TaskReused':
+      return `output of ${event.source_execution_id} #${event.source_seq}`;
     case 'TaskDispatched':
       return `attempt ${event.attempt_number} (${event.kind}) → ${event.plugin}`;
     case 'TaskSucceeded':

@@ -4,6 +4,7 @@ import { type Attempt, attemptSegments, type TaskTimeline, type Usage } from '..
 import { JsonView } from '../components/json-view';
 import { StatusBadge } from '../components/status';
 import { formatClock, formatDuration } from '../format';
+import { Link } from '../router';
 
 /**
  * One task: what it was asked (the resolved input of its last attempt), what it answered, every
@@ -64,12 +65,23 @@ export function TaskPanel(props: {
         ) : null}
       </dl>
       <h3>Attempts ({attempts.length})</h3>
-      {attempts.length === 0 ? <p className="muted">Not dispatched yet.</p> : null}
+      {attempts.length === 0 ? (
+        <p className="muted">{state?.reused_from ? 'None in this execution.' : 'Not dispatched yet.'}</p>
+      ) : null}
       <ol className="attempts">
         {attempts.map((attempt) => (
           <AttemptItem key={attempt.attempt_number} attempt={attempt} />
         ))}
       </ol>
+      {state?.reused_from ? (
+        <div className="banner banner-info" data-testid="reused-from">
+          Reused: the output of{' '}
+          <Link to={`/executions/${state.reused_from.execution_id}?task=${task.task_id}`} className="mono">
+            {state.reused_from.execution_id}
+          </Link>{' '}
+          (record #{state.reused_from.seq}); this re-run did not run it.
+        </div>
+      ) : null}
       {timeline?.skipped ? (
         <div className="banner banner-warn">Skipped: {timeline.skipped.reason}</div>
       ) : null}
@@ -87,7 +99,7 @@ export function TaskPanel(props: {
       <h3>Resolved input</h3>
       <JsonView
         value={last?.input_context ?? state?.input_context ?? undefined}
-        empty="resolved when the task is dispatched"
+        empty={state?.reused_from ? 'not run in this re-run' : 'resolved when the task is dispatched'}
       />
     </aside>
   );

@@ -181,6 +181,15 @@ const TaskRow = memo(function TaskRow(props: {
       {task?.attempts.map((attempt) => (
         <AttemptBar key={attempt.attempt_number} attempt={attempt} x={x} width={props.width} now={now} />
       ))}
+      {task?.reused ? (
+        <span
+          className="reused-mark"
+          style={{ left: LABEL_WIDTH + x(task.reused.at) }}
+          title={`output reused from ${task.reused.source_execution_id} (record #${task.reused.source_seq})`}
+        >
+          ↺ reused
+        </span>
+      ) : null}
       {task?.skipped ? (
         <span
           className="skip-mark"

@@ -1,11 +1,10 @@
 import type { Task } from '@orchestra/contracts';
 import { executionStatus } from '@orchestra/execution';
-import { useCallback, useMemo, useState } from 'react';
-import type { ActionResponse, SessionInfo } from '../../../src/model/api-types';
+import { useCallback, useMemo } from 'react';
+import type { SessionInfo } from '../../../src/model/api-types';
 import { planGraph } from '../../../src/model/graph';
-import { postJson } from '../api';
-import { CliHint } from '../components/cli-hint';
 import { Progress, StatusBadge } from '../components/status';
+import { Actions } from '../execution/Actions';
 import { Graph } from '../execution/Graph';
 import { History } from '../execution/History';
 import { ReplayCheck } from '../execution/ReplayCheck';
@@ -81,6 +80,14 @@ export function ExecutionPage(props: { executionId: string; session: SessionInfo
         </div>
         <div className="execution-facts">
           <Fact label="Plan" value={state.plan?.plan_id ?? (state.rejection ? 'rejected' : '—')} mono />
+          {state.rerun_of ? (
+            <div className="fact">
+              <span className="fact-label">Re-run of</span>
+              <Link to={`/executions/${state.rerun_of}`} className="mono" testId="rerun-of">
+                {state.rerun_of}
+              </Link>
+            </div>
+          ) : null}
           <Fact label="Started" value={formatDateTime(state.started_at)} />
           <Fact label="Duration" value={formatDuration(duration)} />
           <div className="fact">
@@ -94,7 +101,8 @@ export function ExecutionPage(props: { executionId: string; session: SessionInfo
         </div>
         <Actions
           executionId={props.executionId}
-          running={running && store.caughtUp}
+          status={store.caughtUp ? status : 'pending'}
+          selectedTask={selectedTask ? `${selectedTask.phaseId}.${selectedTask.task.task_id}` : null}
           session={props.session}
         />
         {state.rejection ? (
@@ -192,63 +200,6 @@ function Fact(props: { label: string; value: string; mono?: boolean }) {
     <div className="fact">
       <span className="fact-label">{props.label}</span>
       <span className={props.mono ? 'fact-value mono' : 'fact-value'}>{props.value}</span>
-    </div>
-  );
-}
-
-/**
- * What can be done to the execution, each with its CLI equivalent. Re-run from failure joins
- * here when the server's capabilities say the bus has it.
- */
-function Actions(props: { executionId: string; running: boolean; session: SessionInfo | null }) {
-  const [confirming, setConfirming] = useState(false);
-  const [reason, setReason] = useState('');
-  const [done, setDone] = useState<ActionResponse | null>(null);
-  const [error, setError] = useState<string | null>(null);
-  const cli = props.session?.cli ?? 'npx orchestra';
-  const cancel = async () => {
-    try {
-      const trimmed = reason.trim();
-      setDone(
-        await postJson<ActionResponse>(
-          `/api/executions/${props.executionId}/cancel`,
-          trimmed ? { reason: trimmed } : {},
-        ),
-      );
-      setConfirming(false);
-      setError(null);
-    } catch (failure) {
-      setError(failure instanceof Error ? failure.message : String(failure));
-    }
-  };
-  if (!props.session?.capabilities.cancel) return null;
-  return (
-    <div className="actions">
-      {props.running && !confirming && !done ? (
-        <button type="button" className="button danger" onClick={() => setConfirming(true)}>
-          Cancel execution
-        </button>
-      ) : null}
-      {confirming ? (
-        <div className="confirm">
-          <input
-            type="text"
-            placeholder="Reason (optional)"
-            value={reason}
-            onChange={(e) => setReason(e.target.value)}
-            aria-label="Reason"
-          />
-          <button type="button" className="button danger" onClick={cancel}>
-            Yes, cancel it
-          </button>
-          <button type="button" className="button" onClick={() => setConfirming(false)}>
-            Keep running
-          </button>
-          <CliHint command={`${cli} cancel ${props.executionId}`} />
-        </div>
-      ) : null}
-      {done ? <CliHint label="Cancel requested — CLI" command={done.cli} /> : null}
-      {error ? <div className="banner banner-error">{error}</div> : null}
     </div>
   );
 }
