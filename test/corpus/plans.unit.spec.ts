@@ -2,7 +2,7 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { extname, join } from 'node:path';
 import { type Issue, type PlanFormat, parsePlan } from '@orchestra/contracts';
-import { run } from '../../apps/cli/src/testing/run.js';
+import { orchestraInProcess as run } from '../support/cli-in-process.js';
 import {
   countByCategory,
   type ExpectedIssue,

@@ -3,8 +3,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { connect } from '@nats-io/transport-node';
 import { noopLogger } from '@orchestra/bus';
+import { startStack } from '@orchestra/cli';
 import { type NatsServerHandle, startNatsServer } from '@orchestra/testing';
-import { startStack } from '../../apps/cli/src/stack.js';
 import { failure, generateNkey, generateOperator, generateTls, orchestraWith } from './secure-nats.js';
 
 /**

@@ -2,7 +2,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { noopLogger } from '@orchestra/bus';
-import { type Stack, startStack } from '../../apps/cli/src/stack.js';
+import { type Stack, startStack } from '@orchestra/cli';
 import { leastPrivilegePlan } from './plans.js';
 import { orchestraWith, type SecureNats, startSecureNats } from './secure-nats.js';
 

@@ -5,6 +5,7 @@ import { createCli, ExitCode, type Io, processIo } from './context.js';
 export { COMMANDS } from './commands/index.js';
 export type { Cli, CommandRegistration, Io } from './context.js';
 export { ExitCode } from './context.js';
+export { type Stack, type StackOptions, startStack } from './stack.js';
 
 /**
  * Runs `orchestra` with the given arguments (without `node` and the script: `['validate', 'a.yaml']`)

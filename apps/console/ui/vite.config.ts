@@ -16,9 +16,9 @@ export default defineConfig({
   resolve: {
     alias: [
       // The fold runs in the page from the sources of libs/execution, with the browser-safe part
-      // of the contracts (see contracts.browser.ts).
+      // of the contracts (libs/contracts/src/browser.ts, the package's `./browser` entry).
       { find: /^@orchestra\/execution$/, replacement: here('../../../libs/execution/src/index.ts') },
-      { find: /^@orchestra\/contracts$/, replacement: here('src/contracts.browser.ts') },
+      { find: /^@orchestra\/contracts$/, replacement: here('../../../libs/contracts/src/browser.ts') },
     ],
   },
   oxc: { jsx: { runtime: 'automatic', importSource: 'react' } },

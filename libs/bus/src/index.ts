@@ -1,3 +1,7 @@
+// The public API of libs/bus: the JetStream plumbing the services, the CLI and the console share
+// (connect, provision, append and read events, consume, the NestJS transport, dead letters,
+// workers, the audit chain). See docs/architecture.md, "Packages".
+
 export {
   AuditHeaders,
   GENESIS,
@@ -16,20 +20,44 @@ export {
   payloadText,
   verifyChain,
 } from './audit-chain.js';
-export * from './codec.js';
-export * from './connection.js';
-export * from './consumer.js';
-export * from './dead-letters.js';
-export * from './events.js';
-export * from './exhausted-deliveries.js';
+export { decode, decodeText, encode } from './codec.js';
+export { type ConnectNatsOptions, connectNats, DEFAULT_NATS_URL } from './connection.js';
+export type { HandlerResult, MessageContext, MessageVerifier } from './consumer.js';
+export { DeadLetterRecord } from './dead-letters.js';
+export {
+  appendEventRecords,
+  appendEvents,
+  decodeRecord,
+  isWrongLastSequence,
+  maxRecordBytes,
+  misplacedEvent,
+  readAuditRecords,
+  readEvents,
+  type StoredEvent,
+} from './events.js';
+export { watchExhaustedDeliveries } from './exhausted-deliveries.js';
 export { defaultNakDelay, handleMessage, type MessageDeps } from './handle-message.js';
-export * from './kv.js';
+export { ensureResultsBucket, openResultsBucket, resultsValueLimit } from './kv.js';
 export { findNatsServer, freePort, isPortFree } from './local-server.js';
-export * from './logger.js';
-export * from './nest-transport.js';
-export * from './provision.js';
+export { type BusLogger, errorFields, noopLogger } from './logger.js';
+export {
+  type ConsumerBinding,
+  JetStreamContext,
+  JetStreamServer,
+  RethrowRpcErrors,
+} from './nest-transport.js';
+export { ensureConsumer, provisionStreams } from './provision.js';
 export { type PublishJsonOptions, publishJson, toHeaders } from './publish.js';
-export * from './service.js';
-export * from './subject-check.js';
-export * from './task-consumer.js';
-export * from './workers.js';
+export {
+  CLOCK,
+  type Clock,
+  LOGGER,
+  NATS_CONNECTION,
+  provisionAll,
+  type RunningService,
+  serviceHandle,
+  systemClock,
+} from './service.js';
+export { onSubjectOf } from './subject-check.js';
+export { TASK_CONSUMER, taskConsumerConfig } from './task-consumer.js';
+export { announceWorker, type LiveWorker, listWorkers, pluginsOfPlan, unservedPlugins } from './workers.js';

@@ -1,1 +1,1 @@
-export * from './client.js';
+export { isFinal, OrchestraClient, type ReplayReport } from './client.js';

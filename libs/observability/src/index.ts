@@ -1,6 +1,13 @@
-export * from './health.controller.js';
-export * from './logger.js';
-export * from './metrics.js';
-export * from './server.js';
-export * from './services.js';
-export * from './tracing.js';
+export { MetricsController } from './health.controller.js';
+export { NestPinoLogger } from './logger.js';
+export { OrchestraMetrics, orchestraMetrics } from './metrics.js';
+export { type HealthServer, healthServerSettings, startHealthServer } from './server.js';
+export { watchService } from './services.js';
+export {
+  injectTraceContext,
+  payloadAttributes,
+  SpanKind,
+  startTracing,
+  traceLogFields,
+  withMessageSpan,
+} from './tracing.js';

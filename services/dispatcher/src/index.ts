@@ -1,4 +1,11 @@
-export * from './builtin.js';
-export * from './main.js';
-export * from './plugin.js';
-export * from './plugins/index.js';
+export { builtinPlugin } from './builtin.js';
+export { type DispatcherOptions, startDispatcher } from './main.js';
+export { type Plugin, type PluginContext, PluginError, type PluginErrorOptions } from './plugin.js';
+export {
+  agentPlugin,
+  httpPlugin,
+  type LoadedPlugins,
+  loadPluginsFile,
+  PLUGINS_FILE_VARIABLE,
+  pluginsFromText,
+} from './plugins/index.js';

@@ -1,1 +1,1 @@
-export * from './main.js';
+export { type OrchestratorOptions, orchestratorSettings, startOrchestrator } from './main.js';

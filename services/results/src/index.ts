@@ -1,1 +1,1 @@
-export * from './main.js';
+export { type ResultsOptions, startResults } from './main.js';
