@@ -3,6 +3,7 @@ import type { NatsConnection } from '@nats-io/transport-node';
 import { encode, publishJson } from '@orchestra/bus';
 import { MessageIds, Subjects, type Timer } from '@orchestra/contracts';
 import type { Effect } from '@orchestra/execution';
+import { LRUCache } from 'lru-cache';
 
 const MAX_REMEMBERED_DEADLINES = 20_000;
 const PUBLISHES_BETWEEN_YIELDS = 256;
@@ -22,7 +23,7 @@ export class EffectPublisher {
    * deadlines fall due together share one, and publishing it again on every step would only be
    * deduplicated by the server. Forgetting one costs a duplicate publish, nothing more.
    */
-  private readonly deadlines = new Map<string, Promise<unknown>>();
+  private readonly deadlines = new LRUCache<string, Promise<unknown>>({ max: MAX_REMEMBERED_DEADLINES });
 
   /**
    * Publishes all at once (pipelined), but gives the event loop back every few hundred publishes:
@@ -76,17 +77,13 @@ export class EffectPublisher {
 
   private async publishDeadline(timer: Timer): Promise<void> {
     const msgID = MessageIds.deadline(timer.execution_id, timer.due_at);
-    const stored = this.deadlines.get(msgID);
+    const stored = this.deadlines.peek(msgID);
     if (stored) {
       await stored;
       return;
     }
     const publishing = publishJson(this.js, Subjects.timers(timer.execution_id), timer, { msgID });
     this.deadlines.set(msgID, publishing);
-    if (this.deadlines.size > MAX_REMEMBERED_DEADLINES) {
-      const oldest = this.deadlines.keys().next().value;
-      if (oldest !== undefined) this.deadlines.delete(oldest);
-    }
     try {
       await publishing;
     } catch (error) {

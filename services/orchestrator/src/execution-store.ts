@@ -2,6 +2,7 @@ import type { JetStreamClient, JetStreamManager } from '@nats-io/jetstream';
 import { appendEventRecords, type BusLogger, GENESIS, type RecordSigner, readEvents } from '@orchestra/bus';
 import type { ExecutionEvent } from '@orchestra/contracts';
 import { type ExecutionState, fold, initialState } from '@orchestra/execution';
+import { LRUCache } from 'lru-cache';
 
 export interface LoadedExecution {
   state: ExecutionState;
@@ -17,7 +18,8 @@ export interface LoadedExecution {
  * builds on, so a stale entry makes the append fail and the caller reloads.
  */
 export class ExecutionStore {
-  private readonly cache = new Map<string, LoadedExecution>();
+  /** Least recently written out first; reading (peek) does not count as a use. */
+  private readonly cache: LRUCache<string, LoadedExecution>;
   /** Appends of this process still waiting for their PubAck, per execution. */
   private readonly appending = new Map<string, Promise<unknown>>();
 
@@ -26,15 +28,17 @@ export class ExecutionStore {
     private readonly jsm: JetStreamManager,
     private readonly logger: BusLogger,
     private readonly options: { capacity?: number; maxRecordBytes?: number; signer?: RecordSigner } = {},
-  ) {}
+  ) {
+    this.cache = new LRUCache({ max: options.capacity ?? 10_000 });
+  }
 
   async load(executionId: string): Promise<LoadedExecution> {
-    return this.cache.get(executionId) ?? this.refresh(executionId);
+    return this.cache.peek(executionId) ?? this.refresh(executionId);
   }
 
   /** The cached fold, if any: no I/O. */
   cached(executionId: string): LoadedExecution | undefined {
-    return this.cache.get(executionId);
+    return this.cache.peek(executionId);
   }
 
   /**
@@ -43,11 +47,11 @@ export class ExecutionStore {
    * append is cheaper than reading the log again.
    */
   async atLeast(executionId: string, seq: number): Promise<LoadedExecution> {
-    const cached = this.cache.get(executionId);
+    const cached = this.cache.peek(executionId);
     if (cached && cached.seq >= seq) return cached;
     if (this.appending.has(executionId)) {
       await this.settled(executionId);
-      const after = this.cache.get(executionId);
+      const after = this.cache.peek(executionId);
       if (after && after.seq >= seq) return after;
     }
     return this.refresh(executionId);
@@ -55,7 +59,7 @@ export class ExecutionStore {
 
   /** Folds whatever was appended after the cached sequence (everything when nothing is cached). */
   async refresh(executionId: string): Promise<LoadedExecution> {
-    const cached = this.cache.get(executionId);
+    const cached = this.cache.peek(executionId);
     const read = await readEvents(this.jsm, executionId, { fromSeq: (cached?.seq ?? 0) + 1 });
     for (const invalid of read.invalid) {
       this.logger.error(
@@ -116,15 +120,10 @@ export class ExecutionStore {
   }
 
   private remember(executionId: string, loaded: LoadedExecution): LoadedExecution {
-    const cached = this.cache.get(executionId);
+    const cached = this.cache.peek(executionId);
     // A concurrent append may have cached a later fold than this read saw: keep the later one.
     if (cached && cached.seq > loaded.seq) return cached;
-    this.cache.delete(executionId);
     this.cache.set(executionId, loaded);
-    if (this.cache.size > (this.options.capacity ?? 10_000)) {
-      const oldest = this.cache.keys().next().value;
-      if (oldest !== undefined) this.cache.delete(oldest);
-    }
     return loaded;
   }
 }

@@ -1,3 +1,4 @@
+import { setTimeout as sleep } from 'node:timers/promises';
 import { type BusLogger, type Clock, errorFields, GENESIS } from '@orchestra/bus';
 import { ConcurrencyError, type ExecutionEvent, type Timer, ValidationError } from '@orchestra/contracts';
 import {
@@ -15,6 +16,8 @@ import {
   timerIsMoot,
 } from '@orchestra/execution';
 import { orchestraMetrics } from '@orchestra/observability';
+import { LRUCache } from 'lru-cache';
+import { conflictBackoffMs } from './conflict-backoff.js';
 import type { EffectPublisher } from './effect-publisher.js';
 import type { ExecutionStore, LoadedExecution } from './execution-store.js';
 
@@ -53,9 +56,10 @@ export class Orchestrator {
   private readonly deciding = new Set<string>();
   /**
    * Records whose effects this replica published right after appending them (by stream
-   * sequence), each with whether that publish succeeded; the outbox takes them out.
+   * sequence), each with whether that publish succeeded; the outbox takes them out. Forgetting
+   * the oldest only makes the outbox publish those effects again (deduplicated).
    */
-  private readonly published = new Map<number, Promise<boolean>>();
+  private readonly published = new LRUCache<number, Promise<boolean>>({ max: MAX_PUBLISHED_ENTRIES });
 
   constructor(
     private readonly store: ExecutionStore,
@@ -80,7 +84,7 @@ export class Orchestrator {
     if (first === undefined) return;
     // A record this replica appended: its effects went out (or are going out) right after.
     await this.store.settled(first.execution_id);
-    const direct = this.published.get(seq);
+    const direct = this.published.peek(seq);
     if (direct) {
       this.published.delete(seq);
       if (await direct) return;
@@ -150,6 +154,7 @@ export class Orchestrator {
             { execution_id: id, conflicts, ...errorFields(error) },
             'append conflict, deciding again',
           );
+          await sleep(conflictBackoffMs(conflicts));
           continue;
         }
         throw error;
@@ -180,11 +185,6 @@ export class Orchestrator {
       },
     );
     this.published.set(seq, ok);
-    if (this.published.size > MAX_PUBLISHED_ENTRIES) {
-      // Forgetting an entry only makes the outbox publish those effects again (deduplicated).
-      const oldest = this.published.keys().next().value;
-      if (oldest !== undefined) this.published.delete(oldest);
-    }
   }
 
   /**

@@ -297,7 +297,12 @@ export class ResultsProjector {
     if (this.lanes.get(id) === lane) this.lanes.delete(id);
   }
 
-  /** Forgets the least recently used idle executions beyond the capacity. */
+  /**
+   * Forgets the least recently used idle executions beyond the capacity. A size-capped map of its
+   * own rather than lru-cache, which evicts the least recently used entry whatever it holds: a
+   * lane with a write in flight or messages waiting must stay, so the map may exceed its
+   * capacity while every lane is busy.
+   */
   private evict(): void {
     if (this.lanes.size <= this.capacity) return;
     for (const [id, lane] of this.lanes) {
