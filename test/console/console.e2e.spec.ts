@@ -100,7 +100,14 @@ describe('the web console in a browser', () => {
     expect(attempts).toEqual(['1 first failed', '2 retry failed', '3 fallback succeeded']);
     expect(await page.locator('.timeline-task[data-task-id="flaky"] .wait-backoff').count()).toBe(1);
     expect(await page.locator('[data-testid="task-panel"] .attempt').count()).toBe(3);
-    await page.locator('[data-testid="replay-check"][data-matches="true"]').waitFor();
+    // The replay check: results recomputed with the fold, and the records' signed hash chain.
+    const replay = page.locator('[data-testid="replay-check"][data-matches="true"][data-chain="true"]');
+    await replay.click();
+    await page
+      .getByTestId('replay-detail')
+      .getByText(/signatures by a trusted key, up to the execution/)
+      .waitFor();
+    await replay.click();
     await system.screenshot(page, 'execution-timeline');
     await page.goto(`${system.baseUrl}/executions/fallback-1?tab=history`);
     await page.locator('.history-row[data-type="TaskRetryScheduled"]').click();

@@ -1,5 +1,5 @@
 import { request as httpRequest } from 'node:http';
-import { jetstreamManager } from '@nats-io/jetstream';
+import { jetstream, jetstreamManager } from '@nats-io/jetstream';
 import { noopLogger, readEvents } from '@orchestra/bus';
 import { type RunningConsole, startConsole } from '@orchestra/console';
 import { type NatsServerHandle, startNatsServer } from '@orchestra/testing';
@@ -269,6 +269,21 @@ describe('the console server', () => {
       expect((await post('/api/executions/source-1/rerun', { tasks: ['no-dot'] })).status).toBe(400);
     });
 
+    it("says where the chain of an execution's records breaks when a record is slipped in", async () => {
+      await system.execute(slowPlan('tampered', 10), 'tamper-1');
+      await system.finalResults('tamper-1');
+      // A valid event record, appended without the chain's headers: as someone with write access
+      // to the stream but not to the orchestrator could.
+      const forged = [{ type: 'PhaseStarted', execution_id: 'tamper-1', at: Date.now(), phase_id: 'work' }];
+      const ack = await jetstream(system.client).publish('orchestra.events.tamper-1', JSON.stringify(forged));
+      const replay = await (
+        await fetch(`${base}/api/executions/tamper-1/replay`, { headers: bearer })
+      ).json();
+      expect(replay.chain.ok).toBe(false);
+      expect(replay.chain.first_problem).toMatchObject({ seq: ack.seq });
+      expect(replay.chain.first_problem.problem).toMatch(/no hash/);
+    });
+
     it('checks a replay against the stored results, and says when an execution does not exist', async () => {
       await system.finalResults('listed-1');
       const replay = await (
@@ -280,6 +295,8 @@ describe('the console server', () => {
         stored: true,
         differences: [],
       });
+      expect(replay.chain).toMatchObject({ ok: true, ends_with_finish: true, signatures_checked: false });
+      expect(replay.chain.records).toBeGreaterThan(1);
       expect((await fetch(`${base}/api/executions/nobody/replay`, { headers: bearer })).status).toBe(404);
       expect((await post('/api/executions/nobody/cancel', {})).status).toBe(404);
       expect((await fetch(`${base}/api/executions/not.an.id/replay`, { headers: bearer })).status).toBe(400);

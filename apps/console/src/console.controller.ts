@@ -1,6 +1,6 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { Body, Controller, Get, HttpCode, Inject, Param, Post, Query, Req, Res } from '@nestjs/common';
-import { listWorkers } from '@orchestra/bus';
+import { listWorkers, readAuditRecords, verifyChain } from '@orchestra/bus';
 import { NotFoundError, parsePlan, Streams, Subjects, ValidationError } from '@orchestra/contracts';
 import { CONSOLE_DEPS, type ConsoleDeps } from './deps.js';
 import { differences } from './differences.js';
@@ -153,18 +153,30 @@ export class ConsoleController {
     );
   }
 
-  /** `orchestra replay`: execution_results recomputed from the log with the services' fold. */
+  /**
+   * `orchestra replay`: execution_results recomputed from the log with the services' fold, and
+   * the log's tamper-evident chain verified record by record (libs/bus verifyChain).
+   */
   @Get('executions/:id/replay')
   async replay(@Param('id') id: string): Promise<ReplayCheck> {
     const execution_id = executionIdParam(id);
     try {
-      const report = await this.deps.client.replay(execution_id);
+      const [report, records] = await Promise.all([
+        this.deps.client.replay(execution_id),
+        readAuditRecords(this.deps.bus.jsm, execution_id),
+      ]);
+      const {
+        head: _head,
+        execution_id: _id,
+        ...chain
+      } = verifyChain(execution_id, records, this.deps.trusted);
       return {
         execution_id,
         matches: report.matches,
         stored: report.stored !== null,
         events: report.events.length,
         differences: report.stored === null ? [] : differences(report.stored, report.recomputed, 20),
+        chain,
       };
     } catch (error) {
       if (error instanceof NotFoundError) throw notFound(execution_id);

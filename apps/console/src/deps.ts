@@ -1,5 +1,5 @@
 import type { JetStreamClient, JetStreamManager } from '@nats-io/jetstream';
-import type { BusLogger } from '@orchestra/bus';
+import type { BusLogger, RecordVerifier } from '@orchestra/bus';
 import type { OrchestraClient } from '@orchestra/client';
 import type { ExecutionIndex } from './index/execution-index.js';
 import type { Capabilities } from './model/api-types.js';
@@ -20,6 +20,8 @@ export interface ConsoleDeps {
   capabilities: Capabilities;
   /** How the equivalent CLI commands start (`npx orchestra`, with NATS_URL when it is not the default). */
   cli: string;
+  /** Public keys whose signatures on the event records the replay check verifies. */
+  trusted: RecordVerifier[];
   /** Plans offered on the submit page (undefined: the repository's examples/). */
   examplesDir: string | undefined;
 }

@@ -5,7 +5,7 @@ import { ExpressAdapter, type NestExpressApplication } from '@nestjs/platform-ex
 import 'reflect-metadata';
 import { jetstream, jetstreamManager } from '@nats-io/jetstream';
 import type { NatsConnection } from '@nats-io/transport-node';
-import { type BusLogger, openResultsBucket } from '@orchestra/bus';
+import { type BusLogger, openResultsBucket, verifierFromKey } from '@orchestra/bus';
 import { OrchestraClient } from '@orchestra/client';
 import { MetricsController, NestPinoLogger } from '@orchestra/observability';
 import { loadAssets } from './assets.js';
@@ -38,6 +38,11 @@ export interface ConsoleOptions {
   cli?: string;
   /** Plans the submit page offers (default: the repository's examples/). */
   examplesDir?: string;
+  /**
+   * Public keys (nkey `U…`, PEM, `ed25519:…`) trusted to sign the event log: the replay check
+   * verifies each record's signature with them. None: links and hashes only.
+   */
+  trustedKeys?: readonly string[];
 }
 
 export interface RunningConsole {
@@ -89,6 +94,7 @@ export async function startConsole(options: ConsoleOptions): Promise<RunningCons
     capabilities: CAPABILITIES,
     cli: options.cli ?? 'npx orchestra',
     examplesDir: options.examplesDir,
+    trusted: (options.trustedKeys ?? []).map((key) => verifierFromKey(key)),
   };
   const app = await NestFactory.create<NestExpressApplication>(
     ConsoleModule.forRoot(deps),

@@ -1,3 +1,5 @@
+import { existsSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { connectNats, DEFAULT_NATS_URL } from '@orchestra/bus';
 import {
   DEFAULT_CONSOLE_HOST,
@@ -9,6 +11,7 @@ import { InvalidArgumentError } from 'commander';
 import { pino } from 'pino';
 import type { Cli, CommandRegistration } from '../context.js';
 import { natsUrl } from '../nats-location.js';
+import { VERIFY_KEY_FILE } from '../signing-key.js';
 
 /** `orchestra console`: the web console (README, "Console") until Ctrl-C. */
 export const registerConsole: CommandRegistration = (program, cli) => {
@@ -58,9 +61,16 @@ export async function openConsole(
     anyPortIfTaken: options.anyPortIfTaken ?? false,
     token: env.ORCHESTRA_CONSOLE_TOKEN || undefined,
     cli: options.natsUrl === DEFAULT_NATS_URL ? 'npx orchestra' : `NATS_URL=${options.natsUrl} npx orchestra`,
+    trustedKeys: localVerifyKey(cli.io.cwd),
   });
   cli.out(`orchestra console: ${running.url}`);
   return running;
+}
+
+/** The public key `orchestra up` signs this directory's log with, if it made one: trusted by replay checks. */
+function localVerifyKey(cwd: string): string[] {
+  const file = join(cwd, VERIFY_KEY_FILE);
+  return existsSync(file) ? [readFileSync(file, 'utf8').trim()] : [];
 }
 
 export function parsePort(value: string): number {

@@ -93,6 +93,19 @@ export interface ReplayCheck {
   events: number;
   /** Paths where stored and recomputed differ (at most 20). */
   differences: string[];
+  /** The tamper-evident chain of the stored records (hashes, and signatures given a trusted key). */
+  chain: ChainCheck;
+}
+
+export interface ChainCheck {
+  ok: boolean;
+  records: number;
+  /** False when the console trusts no key: links and hashes were checked, signatures not. */
+  signatures_checked: boolean;
+  signatures_verified: number;
+  ends_with_finish: boolean;
+  /** The first record that does not verify, and why. */
+  first_problem?: { seq: number; index: number; problem: string };
 }
 
 export interface ValidateResponse {

@@ -182,7 +182,8 @@ function ended(timeline: Timeline, event: Ended): void {
     ?.attempts.find((a) => a.attempt_number === event.attempt_number);
   if (attempt?.outcome !== 'in_flight') return;
   attempt.ended_at = event.at;
-  attempt.run_ms = event.duration_ms;
+  // A timeout's duration runs from the dispatch: no plugin said how long it ran, if it ran at all.
+  attempt.run_ms = event.type === 'TaskTimedOut' ? null : event.duration_ms;
   attempt.plugin = event.plugin_used;
   if (event.type === 'TaskSucceeded') {
     attempt.outcome = 'succeeded';

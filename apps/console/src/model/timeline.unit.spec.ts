@@ -40,6 +40,16 @@ describe('the timeline of an execution', () => {
     expect(timeline.tasks.get('b')?.attempts[0]?.outcome).toBe('abandoned');
   });
 
+  it('does not split a timed-out attempt: no plugin said how long it ran', () => {
+    const sim = new Simulation();
+    sim.execute(onePhase([task('slow', { timeout_ms: 500 })]));
+    sim.advanceTo(sim.now + 2_000);
+    const [attempt] = timelineOf(sim.log).tasks.get('slow')?.attempts ?? [];
+    expect(attempt?.outcome).toBe('timeout');
+    expect(attempt?.run_ms).toBeNull();
+    expect(attempt && attemptSegments(attempt)).toBeNull();
+  });
+
   it('tells the queued part of an attempt from the part the plugin ran', () => {
     const attempt = { dispatched_at: 1_000, ended_at: 1_500, run_ms: 300 };
     expect(attemptSegments(attempt as Parameters<typeof attemptSegments>[0])).toEqual({

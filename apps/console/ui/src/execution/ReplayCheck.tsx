@@ -17,7 +17,7 @@ export function ReplayCheck(props: { executionId: string; finished: boolean; cli
     try {
       const next = await getJson<ReplayResult>(`/api/executions/${props.executionId}/replay`);
       // The results service writes a moment after the last event: ask again shortly.
-      if (!next.matches && attempt < 5) {
+      if (!next.matches && next.chain.ok && attempt < 5) {
         setTimeout(() => void run(attempt + 1), 600);
         return;
       }
@@ -31,7 +31,22 @@ export function ReplayCheck(props: { executionId: string; finished: boolean; cli
   useEffect(() => {
     if (props.finished) void run();
   }, [props.finished]);
-  const state = result ? (result.matches ? 'ok' : 'bad') : error ? 'bad' : 'idle';
+  const chain = result?.chain;
+  const good = result?.matches === true && chain?.ok === true;
+  const state = result ? (good ? 'ok' : 'bad') : error ? 'bad' : 'idle';
+  const label = busy
+    ? 'Replaying…'
+    : result
+      ? !result.stored
+        ? 'Replay: no stored results yet'
+        : !chain?.ok
+          ? `✗ Chain broken at #${chain?.first_problem?.seq ?? '?'}`
+          : result.matches
+            ? `✓ Replay matches · chain verified`
+            : '✗ Replay differs'
+      : error
+        ? 'Replay failed'
+        : 'Check replay';
   return (
     <div className="replay">
       <button
@@ -39,26 +54,17 @@ export function ReplayCheck(props: { executionId: string; finished: boolean; cli
         className={`replay-badge replay-${state}`}
         data-testid="replay-check"
         data-matches={result ? String(result.matches) : ''}
+        data-chain={chain ? String(chain.ok) : ''}
         onClick={() => (result ? setOpen(!open) : void run())}
         disabled={busy}
       >
-        {busy
-          ? 'Replaying…'
-          : result
-            ? result.matches
-              ? `✓ Replay matches (${result.events} events)`
-              : result.stored
-                ? '✗ Replay differs'
-                : 'Replay: no stored results yet'
-            : error
-              ? 'Replay failed'
-              : 'Check replay'}
+        {label}
       </button>
-      {open && result ? (
-        <div className="replay-detail">
+      {open && result && chain ? (
+        <div className="replay-detail" data-testid="replay-detail">
           <p>
             {result.matches
-              ? 'The execution_results recomputed from the event log with the services’ fold equal the stored ones.'
+              ? `The execution_results recomputed from the ${result.events} events with the services’ fold equal the stored ones.`
               : 'Recomputed and stored execution_results differ at:'}
           </p>
           {result.differences.length > 0 ? (
@@ -68,6 +74,15 @@ export function ReplayCheck(props: { executionId: string; finished: boolean; cli
               ))}
             </ul>
           ) : null}
+          <p>
+            {chain.ok
+              ? `Hash chain of the ${chain.records} stored records verified${
+                  chain.signatures_checked
+                    ? `, with ${chain.signatures_verified} signatures by a trusted key`
+                    : '; signatures not checked (this console trusts no signing key)'
+                }${chain.ends_with_finish ? ', up to the execution’s end.' : '.'}`
+              : `Record #${chain.first_problem?.seq}: ${chain.first_problem?.problem}.`}
+          </p>
           <CliHint command={`${props.cli} replay ${props.executionId}`} />
         </div>
       ) : null}

@@ -120,7 +120,9 @@ function AttemptItem(props: { attempt: Attempt }) {
         dispatched {formatClock(attempt.dispatched_at)}
         {segments
           ? ` · queued ${formatDuration(segments.queued_ms)} · ran ${formatDuration(segments.run_ms)}`
-          : ''}
+          : attempt.ended_at !== null
+            ? ` · no outcome for ${formatDuration(attempt.ended_at - attempt.dispatched_at)}`
+            : ''}
       </div>
       {attempt.error ? (
         <div className="attempt-error">

@@ -216,7 +216,9 @@ function AttemptBar(props: { attempt: Attempt; x(t: number): number; width: numb
     `dispatched ${formatClock(attempt.dispatched_at)}`,
     segments
       ? `queued ${formatDuration(segments.queued_ms)}, ran ${formatDuration(segments.run_ms)}`
-      : 'in flight',
+      : attempt.ended_at === null
+        ? 'in flight'
+        : `no outcome for ${formatDuration(attempt.ended_at - attempt.dispatched_at)}`,
     attempt.error ? `error: ${attempt.error}` : '',
   ]
     .filter(Boolean)
