@@ -32,6 +32,8 @@ export function describeEvent(event: ExecutionEvent): string {
       return `phase ${event.phase_id} ${event.status}`;
     case 'ExecutionCancelled':
       return `cancel requested: ${event.reason}`;
+    case 'ExecutionRepaired':
+      return `repair ${event.repair}: ${event.tasks.length > 0 ? event.tasks.join(', ') : 'every task in flight'} published again (${event.reason})`;
     case 'ExecutionFinished':
       return `execution ${event.status}`;
     default: {

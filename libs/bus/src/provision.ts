@@ -79,8 +79,8 @@ export function streamConfigs(options: ProvisionOptions = {}): DesiredStream[] {
     // time rather than acknowledged as stored and then never run.
     workQueue(
       Streams.commands,
-      [Subjects.executeCommand, Subjects.cancelCommand, Subjects.rerunCommand],
-      'Orchestra commands (execute, cancel, rerun)',
+      [Subjects.executeCommand, Subjects.cancelCommand, Subjects.rerunCommand, Subjects.repairCommand],
+      'Orchestra commands (execute, cancel, rerun, repair)',
     ),
     {
       ...base,

@@ -2,7 +2,7 @@ import { z } from 'zod';
 
 // Compiled (z.compile): valid messages take generated code, several times faster than the runtime
 // parser; anything else falls back to it, so error messages are the runtime's.
-import { ExecutionId, ID_PATTERN } from './ids.js';
+import { ExecutionId, ID_PATTERN, Identifier } from './ids.js';
 import { LIMITS } from './limits.js';
 
 /**
@@ -53,10 +53,28 @@ export const RerunExecution = z.compile(
 );
 export type RerunExecution = z.infer<typeof RerunExecution>;
 
+/**
+ * RepairExecution (`orchestra.cmd.repair`): re-publish what a running execution's log says must
+ * be on the bus (dispatches of running attempts, their deadline timers, pending retry timers),
+ * for the tasks named (all in flight when none), under fresh message ids. `orchestra doctor
+ * --repair` sends it for an execution whose dispatch or timer was lost; it is recorded as an
+ * ExecutionRepaired event.
+ */
+export const RepairExecution = z.compile(
+  z.strictObject({
+    type: z.literal('RepairExecution').default('RepairExecution'),
+    execution_id: ExecutionId,
+    reason: z.string().max(1024).optional(),
+    tasks: z.array(Identifier).max(LIMITS.tasks).optional(),
+  }),
+);
+export type RepairExecution = z.infer<typeof RepairExecution>;
+
 export const Command = z.discriminatedUnion('type', [
   ExecutePlan.extend({ type: z.literal('ExecutePlan') }),
   CancelExecution.extend({ type: z.literal('CancelExecution') }),
   RerunExecution.extend({ type: z.literal('RerunExecution') }),
+  RepairExecution.extend({ type: z.literal('RepairExecution') }),
 ]);
 export type Command = z.infer<typeof Command>;
 

@@ -150,6 +150,20 @@ export const PhaseFinished = z.strictObject({
   status: z.enum(['completed', 'partial', 'failed', 'skipped', 'cancelled']),
 });
 
+/**
+ * RepairExecution applied (`orchestra doctor --repair`): the dispatches and timers the log implies
+ * for `tasks` (every task in flight when empty) are published again, with message ids of this
+ * `repair` (the count of repairs so far), so a lost message is replaced even within the dedupe
+ * window. Workers may then see an attempt twice; its second outcome is ignored as usual.
+ */
+export const ExecutionRepaired = z.strictObject({
+  type: z.literal('ExecutionRepaired'),
+  ...base,
+  reason: z.string(),
+  tasks: z.array(Identifier),
+  repair: z.number().int().min(1),
+});
+
 export const ExecutionCancelled = z.strictObject({
   type: z.literal('ExecutionCancelled'),
   ...base,
@@ -176,6 +190,7 @@ const eventSchemas = [
   TaskGaveUp,
   OutcomeIgnored,
   PhaseFinished,
+  ExecutionRepaired,
   ExecutionCancelled,
   ExecutionFinished,
 ] as const;
@@ -233,4 +248,5 @@ export type TaskGaveUp = EventOf<'TaskGaveUp'>;
 export type OutcomeIgnored = EventOf<'OutcomeIgnored'>;
 export type PhaseFinished = EventOf<'PhaseFinished'>;
 export type ExecutionCancelled = EventOf<'ExecutionCancelled'>;
+export type ExecutionRepaired = EventOf<'ExecutionRepaired'>;
 export type ExecutionFinished = EventOf<'ExecutionFinished'>;

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { CancelExecution, ExecutePlan, RerunExecution } from './commands.js';
+import { CancelExecution, ExecutePlan, RepairExecution, RerunExecution } from './commands.js';
 import { ExecutionEventContract } from './events.js';
 import { Plan } from './plan.js';
 import { EventRecord } from './record.js';
@@ -79,6 +79,17 @@ function sources(): Source[] {
         'named in `tasks` (`phase_id.task_id`) are reused, the rest and their dependants run again. ' +
         'Publish with JetStream and Nats-Msg-Id = execution_id; orchestra.api.rerun checks it first.',
       zod: RerunExecution,
+    },
+    {
+      file: 'repair-execution.schema.json',
+      title: 'RepairExecution',
+      subject: 'orchestra.cmd.repair',
+      direction: 'client sends',
+      description:
+        "Publishes again what a running execution's log implies for `tasks` (all in flight when none): " +
+        'what `orchestra doctor --repair` sends for a lost dispatch or timer. Publish with JetStream; ' +
+        'orchestra.api.repair checks the execution first.',
+      zod: RepairExecution,
     },
     {
       file: 'plan.schema.json',

@@ -11,6 +11,7 @@ export const Subjects = {
   executeCommand: 'orchestra.cmd.execute',
   cancelCommand: 'orchestra.cmd.cancel',
   rerunCommand: 'orchestra.cmd.rerun',
+  repairCommand: 'orchestra.cmd.repair',
   allCommands: 'orchestra.cmd.>',
   allEvents: 'orchestra.events.>',
   allTasks: 'orchestra.tasks.>',
@@ -38,7 +39,7 @@ export const WORKER_SERVICE = 'orchestra-worker';
 
 export type DeadLetterSource = 'commands' | 'tasks' | 'outcomes' | 'timers' | 'events';
 /** The request/reply endpoints the services answer (dead letters are read from their stream). */
-export const API_ENDPOINTS = ['execute', 'cancel', 'rerun', 'results', 'status', 'list'] as const;
+export const API_ENDPOINTS = ['execute', 'cancel', 'rerun', 'repair', 'results', 'status', 'list'] as const;
 export type ApiEndpoint = (typeof API_ENDPOINTS)[number];
 
 export const Streams = {
@@ -63,6 +64,8 @@ export const MessageIds = {
   deadline: (executionId: string, dueAt: number) => `${executionId}:deadline:${dueAt}`,
   retry: (executionId: string, taskId: string, attempt: number) =>
     `${executionId}:${taskId}:${attempt}:retry`,
+  /** A message published again by the `repair`-th repair: a new id, so no dedupe window hides it. */
+  repaired: (messageId: string, repair: number) => `${messageId}:repair-${repair}`,
 } as const;
 
 /** The execution id at the end of an `orchestra.events.<id>` (or outcomes/timers) subject. */

@@ -19,6 +19,13 @@ export type DecisionInput =
   | { kind: 'cancel'; execution_id: string; reason?: string | undefined }
   /** `plan` (a corrected plan) defaults to the source's; `tasks` are `phase_id.task_id` to run again. */
   | { kind: 'rerun'; execution_id: string; source: RerunSource; plan?: unknown; tasks?: readonly string[] }
+  /** Re-publish what the log implies for `tasks` (all in flight when none): see ExecutionRepaired. */
+  | {
+      kind: 'repair';
+      execution_id: string;
+      reason?: string | undefined;
+      tasks?: readonly string[] | undefined;
+    }
   | { kind: 'outcome'; outcome: TaskOutcome }
   | { kind: 'timer'; timer: Timer };
 
@@ -102,6 +109,8 @@ function handle(emitter: Emitter, input: DecisionInput): string | null {
       return cancel(emitter, input.reason);
     case 'rerun':
       return rerun(emitter, input);
+    case 'repair':
+      return repair(emitter, input);
     case 'outcome':
       return outcome(emitter, input.outcome);
     case 'timer':
@@ -165,6 +174,21 @@ function rerun(emitter: Emitter, input: Extract<DecisionInput, { kind: 'rerun' }
       duration_ms: task.duration_ms ?? 0,
     });
   }
+  return null;
+}
+
+function repair(emitter: Emitter, input: Extract<DecisionInput, { kind: 'repair' }>): string | null {
+  const { state } = emitter;
+  if (state.status === 'new') return 'unknown execution';
+  if (state.status !== 'running') return `execution already ended (${state.result ?? state.status})`;
+  const unknown = (input.tasks ?? []).filter((task_id) => state.tasks[task_id] === undefined);
+  if (unknown.length > 0) return `not tasks of the plan: ${unknown.join(', ')}`;
+  emitter.emit({
+    type: 'ExecutionRepaired',
+    reason: input.reason ?? 'repair requested',
+    tasks: [...(input.tasks ?? [])],
+    repair: state.repairs + 1,
+  });
   return null;
 }
 

@@ -2,10 +2,13 @@ import type { DispatchTask, ExecutionEvent, Timer } from '@orchestra/contracts';
 import type { ExecutionState, TaskIndexEntry, TaskState } from './state.js';
 import { isTerminal } from './state.js';
 
-/** What the orchestrator must do on the bus after appending events: never before. */
+/**
+ * What the orchestrator must do on the bus after appending events: never before. `repair` is set
+ * on what a repair publishes again (MessageIds.repaired names it apart from the original).
+ */
 export type Effect =
-  | { kind: 'dispatch'; command: DispatchTask }
-  | { kind: 'timer'; timer: Timer }
+  | { kind: 'dispatch'; command: DispatchTask; repair?: number }
+  | { kind: 'timer'; timer: Timer; repair?: number }
   | { kind: 'cancel-notice'; execution_id: string };
 
 /**
@@ -32,6 +35,8 @@ export function effectsOf(state: ExecutionState, events: readonly ExecutionEvent
       }
     } else if (event.type === 'ExecutionCancelled' || event.type === 'TaskGaveUp') {
       cancelNotice = true;
+    } else if (event.type === 'ExecutionRepaired' && event.repair === state.repairs) {
+      effects.push(...repairEffects(state, event.tasks, event.repair));
     }
   }
   effects.push(...deadlineTimers(state, dispatched));
@@ -46,6 +51,7 @@ const EFFECTFUL = new Set<ExecutionEvent['type']>([
   'TaskRetryScheduled',
   'ExecutionCancelled',
   'TaskGaveUp',
+  'ExecutionRepaired',
 ]);
 
 /**
@@ -64,15 +70,19 @@ export function hasEffects(record: readonly ExecutionEvent[]): boolean {
 }
 
 /**
- * Every effect the current state still needs: a dispatch per running attempt, their deadline
- * timers and a timer per waiting retry. Re-published after a crash between append and publish;
- * message ids make the repeats harmless.
+ * Every effect the current state still needs (for the tasks `only` accepts): a dispatch per
+ * running attempt, their deadline timers and a timer per waiting retry. What `orchestra doctor`
+ * expects to find on the bus, and what a repair publishes again.
  */
-export function inFlightEffects(state: ExecutionState): Effect[] {
+export function inFlightEffects(
+  state: ExecutionState,
+  only: (task: TaskState) => boolean = () => true,
+): Effect[] {
   if (state.status !== 'running') return [];
   const effects: Effect[] = [];
   const running: TaskState[] = [];
   for (const task of Object.values(state.tasks)) {
+    if (!only(task)) continue;
     if (task.status === 'running') {
       effects.push({ kind: 'dispatch', command: dispatchCommand(state, task) });
       running.push(task);
@@ -80,6 +90,19 @@ export function inFlightEffects(state: ExecutionState): Effect[] {
   }
   effects.push(...deadlineTimers(state, running));
   return effects;
+}
+
+/**
+ * What a repair publishes again: what inFlightEffects would for the named tasks (every task when
+ * none are named), marked with the repair's number. Judged against the current state like any
+ * effect, so a task that moved on since the repair was decided is left alone.
+ */
+function repairEffects(state: ExecutionState, tasks: readonly string[], repair: number): Effect[] {
+  const named = new Set(tasks);
+  const chosen = (task: TaskState) => named.size === 0 || named.has(task.task_id);
+  return inFlightEffects(state, chosen).map((effect) =>
+    effect.kind === 'cancel-notice' ? effect : { ...effect, repair },
+  );
 }
 
 /**

@@ -190,6 +190,9 @@ export function applyInPlace(state: ExecutionState, event: ExecutionEvent): Exec
         finished_at: event.at,
       }));
       break;
+    case 'ExecutionRepaired':
+      draft.repairs = Math.max(draft.repairs, event.repair);
+      break;
     case 'ExecutionCancelled':
       if (draft.status === 'running' && !draft.stopping)
         draft.stopping = { status: 'cancelled', reason: event.reason };

@@ -132,6 +132,8 @@ export interface ExecutionState {
   readonly errors: readonly ExecutionError[];
   readonly rejection: { readonly reason: string; readonly issues: readonly Issue[] } | null;
   readonly ignored: number;
+  /** How many repairs (ExecutionRepaired) were applied: the next one's number is one more. */
+  readonly repairs: number;
   /** How many events have been folded. */
   readonly version: number;
 }
@@ -152,6 +154,7 @@ export function initialState(): ExecutionState {
     errors: [],
     rejection: null,
     ignored: 0,
+    repairs: 0,
     version: 0,
   };
 }

@@ -14,7 +14,7 @@ describe('the ack wait of the orchestrator consumers', () => {
   it('is short by default, so that the inputs of a crashed replica come back within seconds', () => {
     expect(ORCHESTRATOR_ACK_WAIT_MS).toBeLessThanOrEqual(3_000);
     const bindings = Object.values(orchestratorBindings({ concurrency: 32 }));
-    expect(bindings).toHaveLength(6);
+    expect(bindings).toHaveLength(7);
     for (const binding of bindings) expect(binding.consumer.ack_wait).toBe(ORCHESTRATOR_ACK_WAIT_MS * MS_NS);
   });
 

@@ -8,6 +8,7 @@ import {
   NotFoundError,
   newExecutionId,
   parseOrThrow,
+  RepairExecution,
   RerunExecution,
   Subjects,
   ValidationError,
@@ -98,6 +99,25 @@ export class ApiService {
   /** A re-run's source, read from its log. */
   rerunSource(executionId: string): Promise<RerunSource> {
     return loadRerunSource(this.jsm, executionId);
+  }
+
+  /**
+   * Stores a RepairExecution for a running execution (orchestra doctor --repair); refuses one for
+   * an execution that is unknown or has ended, or names tasks the plan does not have.
+   */
+  async repair(request: unknown): Promise<{ execution_id: string; accepted: true }> {
+    const command = parseOrThrow(RepairExecution, request, 'RepairExecution request');
+    const { state } = await this.store.refresh(command.execution_id);
+    if (state.status === 'new') throw new NotFoundError(`no execution ${command.execution_id}`);
+    if (state.status !== 'running')
+      throw new ValidationError(`execution ${command.execution_id} is not running (${state.result ?? state.status}): nothing to repair`, [
+        { path: 'execution_id', message: 'must name a running execution' },
+      ]);
+    const unknown = (command.tasks ?? []).filter((task_id) => state.tasks[task_id] === undefined);
+    if (unknown.length > 0)
+      throw new ValidationError(`not tasks of the plan: ${unknown.join(', ')}`, unknown.map((task_id) => ({ path: `tasks.${task_id}`, message: 'is not a task of the plan' })));
+    await publishJson(this.js, Subjects.repairCommand, { ...command, type: 'RepairExecution' });
+    return { execution_id: command.execution_id, accepted: true };
   }
 
   async cancel(request: unknown): Promise<{ execution_id: string; accepted: true }> {

@@ -8,6 +8,10 @@ import { LRUCache } from 'lru-cache';
 const MAX_REMEMBERED_DEADLINES = 20_000;
 const PUBLISHES_BETWEEN_YIELDS = 256;
 
+/** A repair's copy of a message gets an id of its own (see ExecutionRepaired). */
+const repaired = (msgID: string, repair: number | undefined) =>
+  repair === undefined ? msgID : MessageIds.repaired(msgID, repair);
+
 /**
  * Publishes the effects of appended events. Dispatches and timers carry message ids derived from
  * the attempt, so publishing them again after a crash stores nothing new.
@@ -46,20 +50,22 @@ export class EffectPublisher {
     switch (effect.kind) {
       case 'dispatch': {
         const { command } = effect;
+        const msgID = MessageIds.dispatch(command.execution_id, command.task_id, command.attempt_number);
         await publishJson(this.js, Subjects.tasks(command.plugin), command, {
-          msgID: MessageIds.dispatch(command.execution_id, command.task_id, command.attempt_number),
+          msgID: repaired(msgID, effect.repair),
         });
         return;
       }
       case 'timer': {
         const { timer } = effect;
         if (timer.kind === 'retry') {
+          const msgID = MessageIds.retry(timer.execution_id, timer.task_id, timer.attempt_number);
           await publishJson(this.js, Subjects.timers(timer.execution_id), timer, {
-            msgID: MessageIds.retry(timer.execution_id, timer.task_id, timer.attempt_number),
+            msgID: repaired(msgID, effect.repair),
           });
           return;
         }
-        await this.publishDeadline(timer);
+        await this.publishDeadline(timer, effect.repair);
         return;
       }
       case 'cancel-notice':
@@ -75,8 +81,8 @@ export class EffectPublisher {
     }
   }
 
-  private async publishDeadline(timer: Timer): Promise<void> {
-    const msgID = MessageIds.deadline(timer.execution_id, timer.due_at);
+  private async publishDeadline(timer: Timer, repair: number | undefined): Promise<void> {
+    const msgID = repaired(MessageIds.deadline(timer.execution_id, timer.due_at), repair);
     const stored = this.deadlines.peek(msgID);
     if (stored) {
       await stored;

@@ -6,6 +6,7 @@ import {
   type CancelExecution,
   type EventRecord,
   type ExecutePlan,
+  type RepairExecution,
   type RerunExecution,
   Subjects,
   type TaskOutcome,
@@ -55,6 +56,13 @@ export class OrchestratorController {
       },
       ctx,
     );
+    return { ack: true };
+  }
+
+  /** orchestra doctor --repair: re-publish what the log implies (see ExecutionRepaired). */
+  @EventPattern<string>(Subjects.repairCommand)
+  async repair(@Payload() command: RepairExecution, @Ctx() ctx: JetStreamContext): Promise<HandlerResult> {
+    await this.run({ kind: 'repair', execution_id: command.execution_id, reason: command.reason, tasks: command.tasks }, ctx);
     return { ack: true };
   }
 
@@ -108,6 +116,11 @@ export class OrchestratorController {
   @MessagePattern(Subjects.api('rerun'))
   apiRerun(@Payload() request: unknown) {
     return this.api.rerun(request);
+  }
+
+  @MessagePattern(Subjects.api('repair'))
+  apiRepair(@Payload() request: unknown) {
+    return this.api.repair(request);
   }
 
   @MessagePattern(Subjects.api('cancel'))

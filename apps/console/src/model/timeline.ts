@@ -131,6 +131,7 @@ export function applyToTimeline(timeline: Timeline, event: ExecutionEvent): void
     case 'OutcomeIgnored':
     case 'PhaseFinished':
     case 'ExecutionCancelled':
+    case 'ExecutionRepaired':
       break;
     default: {
       const _exhaustive: never = event;
