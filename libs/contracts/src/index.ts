@@ -5,7 +5,15 @@
 // message schemas. See docs/architecture.md, "Packages".
 
 export * from './browser.js';
-export { CancelExecution, Command, ExecutePlan, ExecutionRef, RerunExecution, TaskPath } from './commands.js';
+export {
+  CancelExecution,
+  Command,
+  ExecutePlan,
+  ExecutionRef,
+  RepairExecution,
+  RerunExecution,
+  TaskPath,
+} from './commands.js';
 export {
   type EventOf,
   ExecutionCancelled,
@@ -14,6 +22,7 @@ export {
   type ExecutionEventType,
   ExecutionFinished,
   ExecutionRejected,
+  ExecutionRepaired,
   ExecutionStarted,
   OutcomeIgnored,
   PhaseFinished,

@@ -110,12 +110,16 @@ export class ApiService {
     const { state } = await this.store.refresh(command.execution_id);
     if (state.status === 'new') throw new NotFoundError(`no execution ${command.execution_id}`);
     if (state.status !== 'running')
-      throw new ValidationError(`execution ${command.execution_id} is not running (${state.result ?? state.status}): nothing to repair`, [
-        { path: 'execution_id', message: 'must name a running execution' },
-      ]);
+      throw new ValidationError(
+        `execution ${command.execution_id} is not running (${state.result ?? state.status}): nothing to repair`,
+        [{ path: 'execution_id', message: 'must name a running execution' }],
+      );
     const unknown = (command.tasks ?? []).filter((task_id) => state.tasks[task_id] === undefined);
     if (unknown.length > 0)
-      throw new ValidationError(`not tasks of the plan: ${unknown.join(', ')}`, unknown.map((task_id) => ({ path: `tasks.${task_id}`, message: 'is not a task of the plan' })));
+      throw new ValidationError(
+        `not tasks of the plan: ${unknown.join(', ')}`,
+        unknown.map((task_id) => ({ path: `tasks.${task_id}`, message: 'is not a task of the plan' })),
+      );
     await publishJson(this.js, Subjects.repairCommand, { ...command, type: 'RepairExecution' });
     return { execution_id: command.execution_id, accepted: true };
   }

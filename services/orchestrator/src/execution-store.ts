@@ -1,5 +1,5 @@
 import type { JetStreamClient, JetStreamManager } from '@nats-io/jetstream';
-import { appendEventRecords, type BusLogger, GENESIS, type RecordSigner, readEvents } from '@orchestra/bus';
+import { appendEventRecords, type BusLogger, type RecordSigner, readEvents } from '@orchestra/bus';
 import type { ExecutionEvent } from '@orchestra/contracts';
 import { type ExecutionState, fold, initialState } from '@orchestra/execution';
 import { LRUCache } from 'lru-cache';

@@ -62,7 +62,10 @@ export class OrchestratorController {
   /** orchestra doctor --repair: re-publish what the log implies (see ExecutionRepaired). */
   @EventPattern<string>(Subjects.repairCommand)
   async repair(@Payload() command: RepairExecution, @Ctx() ctx: JetStreamContext): Promise<HandlerResult> {
-    await this.run({ kind: 'repair', execution_id: command.execution_id, reason: command.reason, tasks: command.tasks }, ctx);
+    await this.run(
+      { kind: 'repair', execution_id: command.execution_id, reason: command.reason, tasks: command.tasks },
+      ctx,
+    );
     return { ack: true };
   }
 
