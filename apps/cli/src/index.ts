@@ -5,6 +5,7 @@ import { createCli, ExitCode, type Io, processIo } from './context.js';
 export { COMMANDS } from './commands/index.js';
 export type { Cli, CommandRegistration, Io } from './context.js';
 export { ExitCode } from './context.js';
+export { environmentTable, SERVICE_ENVIRONMENTS, withEnvironmentTable } from './environment.js';
 export { type Stack, type StackOptions, startStack } from './stack.js';
 
 /**

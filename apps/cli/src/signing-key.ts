@@ -1,6 +1,8 @@
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { createUser } from '@nats-io/nkeys';
+import { readEnvironment } from '@orchestra/contracts';
+import { CLI_ENVIRONMENT } from './environment.js';
 
 /** Where `orchestra up` keeps the key that signs the event log when none is configured. */
 export const SIGNING_KEY_FILE = join('.orchestra', 'signing-key.nk');
@@ -49,7 +51,7 @@ export function localVerifyKey(
   cwd: string,
   env: Readonly<Record<string, string | undefined>>,
 ): string | undefined {
-  const configured = env.ORCHESTRA_VERIFY_KEY?.trim();
+  const configured = readEnvironment(CLI_ENVIRONMENT, env).ORCHESTRA_VERIFY_KEY;
   if (configured) return configured;
   const publicPath = join(cwd, VERIFY_KEY_FILE);
   return existsSync(publicPath) ? readFileSync(publicPath, 'utf8').trim() : undefined;

@@ -12,7 +12,8 @@ import {
   provisionAll,
   type RunningService,
 } from '@orchestra/bus';
-import { type LoadedPlugins, startDispatcher } from '@orchestra/dispatcher';
+import { type Env, environmentError, readEnvironment } from '@orchestra/contracts';
+import { DISPATCHER_ENVIRONMENT, type LoadedPlugins, startDispatcher } from '@orchestra/dispatcher';
 import {
   type HealthServer,
   healthServerSettings,
@@ -21,6 +22,7 @@ import {
 } from '@orchestra/observability';
 import { orchestratorSettings, startOrchestrator } from '@orchestra/orchestrator';
 import { startResults } from '@orchestra/results';
+import { PROVISION_ENVIRONMENT, serviceEnvironmentProblems } from './environment.js';
 import { STATE_DIR, URL_FILE } from './nats-location.js';
 import { withSigningKey } from './signing-key.js';
 
@@ -33,17 +35,11 @@ export interface StackOptions {
   natsUrl?: string | undefined;
   logger: BusLogger;
   cwd?: string;
-  /**
-   * NATS_* credentials and TLS (see natsConfigFromEnv), ORCHESTRA_PROVISION and
-   * ORCHESTRA_STREAM_REPLICAS (see provisionSettings), ORCHESTRATOR_ACK_WAIT_MS (see
-   * orchestratorSettings). Default `process.env`.
-   */
+  /** The variables of the chosen services (SERVICE_ENVIRONMENTS, README "Configuration"). Default `process.env`. */
   env?: Env;
   /** What the dispatcher hosts (a plugins file, loaded); default builtin only. */
   plugins?: LoadedPlugins;
 }
-
-type Env = Readonly<Record<string, string | undefined>>;
 
 export interface ProvisionSettings {
   /** Create or update the streams and the results bucket before starting. */
@@ -52,23 +48,10 @@ export interface ProvisionSettings {
   replicas: number;
 }
 
-/**
- * `ORCHESTRA_PROVISION` (default true; `false`/`0`/`no`/`off` when an admin provisions the
- * streams and the services' users may not) and `ORCHESTRA_STREAM_REPLICAS` (default 1).
- */
+/** `ORCHESTRA_PROVISION` and `ORCHESTRA_STREAM_REPLICAS` (see PROVISION_ENVIRONMENT). */
 export function provisionSettings(env: Env): ProvisionSettings {
-  const flag = env.ORCHESTRA_PROVISION?.trim().toLowerCase() ?? '';
-  if (!['', 'true', '1', 'yes', 'on', 'false', '0', 'no', 'off'].includes(flag)) {
-    throw new Error(`ORCHESTRA_PROVISION must be true or false, got ${env.ORCHESTRA_PROVISION}`);
-  }
-  const replicasText = env.ORCHESTRA_STREAM_REPLICAS?.trim() ?? '';
-  const replicas = replicasText === '' ? 1 : Number(replicasText);
-  if (!Number.isInteger(replicas) || replicas < 1 || replicas > 5) {
-    throw new Error(
-      `ORCHESTRA_STREAM_REPLICAS must be an integer from 1 to 5, got ${env.ORCHESTRA_STREAM_REPLICAS}`,
-    );
-  }
-  return { provision: !['false', '0', 'no', 'off'].includes(flag), replicas };
+  const values = readEnvironment(PROVISION_ENVIRONMENT, env);
+  return { provision: values.ORCHESTRA_PROVISION, replicas: values.ORCHESTRA_STREAM_REPLICAS };
 }
 
 export interface Stack {
@@ -82,10 +65,15 @@ export interface Stack {
 export async function startStack(options: StackOptions): Promise<Stack> {
   const cwd = options.cwd ?? process.cwd();
   const env = options.env ?? process.env;
+  // Every problem of the environment at once, before anything starts.
+  const problems = serviceEnvironmentProblems(options.services, env);
+  if (problems.length > 0) throw environmentError(problems);
   const settings = provisionSettings(env);
   const orchestrator = options.services.includes('orchestrator')
     ? withSigningKey(orchestratorSettings(env), cwd, options.logger)
     : {};
+  const instance = readEnvironment(DISPATCHER_ENVIRONMENT, env).ORCHESTRA_INSTANCE;
+  const dispatcher = { ...options.plugins, ...(instance ? { instance } : {}) };
   const healthSettings = healthServerSettings(env);
   const tracing = startTracing({ serviceName: serviceName(options.services), env, logger: options.logger });
   let health: HealthServer | undefined;
@@ -118,12 +106,7 @@ export async function startStack(options: StackOptions): Promise<Stack> {
       const start = { orchestrator: startOrchestrator, dispatcher: startDispatcher, results: startResults }[
         name
       ];
-      const extra =
-        name === 'orchestrator'
-          ? orchestrator
-          : name === 'dispatcher' && options.plugins
-            ? options.plugins
-            : {};
+      const extra = name === 'orchestrator' ? orchestrator : name === 'dispatcher' ? dispatcher : {};
       running.push(await start({ connection, logger: options.logger, provision: false, ...extra }));
     }
   } catch (error) {

@@ -7,6 +7,7 @@ import {
   type NodeConnectionOptions,
   nkeyAuthenticator,
 } from '@nats-io/transport-node';
+import { type Env, readEnvironment, envVariable as variable } from '@orchestra/contracts';
 
 /** How to reach NATS. Every field has an environment variable (see natsConfigFromEnv). */
 export interface NatsConfig {
@@ -40,44 +41,50 @@ export interface NatsConfig {
 export const DEFAULT_NATS_URL = 'nats://127.0.0.1:4222';
 const DEFAULT_RECONNECT_WAIT_MS = 1000;
 
-type Env = Record<string, string | undefined>;
+/** The NATS_* variables every process that connects reads (README, "Configuration"). */
+export const NATS_ENVIRONMENT = {
+  NATS_URL: variable.textOr('NATS server URLs, comma-separated', DEFAULT_NATS_URL),
+  NATS_NAME: variable.text("the connection's name in the server's monitoring"),
+  NATS_USER: variable.text('user name (with NATS_PASSWORD)'),
+  NATS_PASSWORD: variable.text('password of NATS_USER'),
+  NATS_TOKEN: variable.text('authentication token'),
+  NATS_CREDS: variable.text('path of a .creds file (user JWT and nkey seed)'),
+  NATS_NKEY_SEED: variable.text('path of a file holding an nkey seed (SU...)'),
+  NATS_TLS_CA: variable.text('path of the PEM file of the CA that signed the server'),
+  NATS_TLS_CERT: variable.text('path of the PEM client certificate (mutual TLS)'),
+  NATS_TLS_KEY: variable.text('path of the PEM key of NATS_TLS_CERT'),
+  NATS_INBOX_PREFIX: variable.text("first token of this connection's reply subjects (default _INBOX)"),
+  NATS_RECONNECT_WAIT_MS: variable.optionalInteger(
+    'wait between reconnect attempts (ms)',
+    { min: 0, max: 3_600_000, unit: 'ms' },
+    String(DEFAULT_RECONNECT_WAIT_MS),
+  ),
+} as const;
 
 /** Reads the NATS_* variables; unset or empty variables leave the field undefined. */
 export function natsConfigFromEnv(env: Env = process.env): NatsConfig {
-  const value = (key: string): string | undefined => {
-    const v = env[key]?.trim();
-    return v ? v : undefined;
-  };
-  const servers = (value('NATS_URL') ?? DEFAULT_NATS_URL)
-    .split(',')
+  const values = readEnvironment(NATS_ENVIRONMENT, env);
+  const servers = values.NATS_URL.split(',')
     .map((s) => s.trim())
     .filter(Boolean);
   const config: NatsConfig = { servers };
   const assign = <K extends keyof NatsConfig>(key: K, v: NatsConfig[K] | undefined) => {
     if (v !== undefined) config[key] = v;
   };
-  assign('name', value('NATS_NAME'));
-  assign('user', value('NATS_USER'));
-  assign('password', value('NATS_PASSWORD'));
-  assign('token', value('NATS_TOKEN'));
-  assign('credsFile', value('NATS_CREDS'));
-  assign('nkeySeedFile', value('NATS_NKEY_SEED'));
-  assign('inboxPrefix', value('NATS_INBOX_PREFIX'));
-  const ca = value('NATS_TLS_CA');
-  const cert = value('NATS_TLS_CERT');
-  const key = value('NATS_TLS_KEY');
+  assign('name', values.NATS_NAME);
+  assign('user', values.NATS_USER);
+  assign('password', values.NATS_PASSWORD);
+  assign('token', values.NATS_TOKEN);
+  assign('credsFile', values.NATS_CREDS);
+  assign('nkeySeedFile', values.NATS_NKEY_SEED);
+  assign('inboxPrefix', values.NATS_INBOX_PREFIX);
+  assign('reconnectTimeWaitMs', values.NATS_RECONNECT_WAIT_MS);
+  const { NATS_TLS_CA: ca, NATS_TLS_CERT: cert, NATS_TLS_KEY: key } = values;
   if (ca || cert || key) {
     config.tls = {};
     if (ca) config.tls.caFile = ca;
     if (cert) config.tls.certFile = cert;
     if (key) config.tls.keyFile = key;
-  }
-  const wait = value('NATS_RECONNECT_WAIT_MS');
-  if (wait !== undefined) {
-    const ms = Number(wait);
-    if (!Number.isFinite(ms) || ms < 0)
-      throw new Error(`NATS_RECONNECT_WAIT_MS must be a number, got ${wait}`);
-    config.reconnectTimeWaitMs = ms;
   }
   return config;
 }

@@ -21,7 +21,7 @@ export {
   verifyChain,
 } from './audit-chain.js';
 export { decode, decodeText, encode } from './codec.js';
-export { type ConnectNatsOptions, connectNats, DEFAULT_NATS_URL } from './connection.js';
+export { type ConnectNatsOptions, connectNats, DEFAULT_NATS_URL, NATS_ENVIRONMENT } from './connection.js';
 export type { HandlerResult, MessageContext, MessageVerifier } from './consumer.js';
 export { DeadLetterRecord } from './dead-letters.js';
 export {
@@ -38,7 +38,7 @@ export {
 export { watchExhaustedDeliveries } from './exhausted-deliveries.js';
 export { defaultNakDelay, handleMessage, type MessageDeps } from './handle-message.js';
 export { ensureResultsBucket, openResultsBucket, resultsValueLimit } from './kv.js';
-export { findNatsServer, freePort, isPortFree } from './local-server.js';
+export { findNatsServer, freePort, isPortFree, LOCAL_SERVER_ENVIRONMENT } from './local-server.js';
 export { type BusLogger, errorFields, noopLogger } from './logger.js';
 export {
   type ConsumerBinding,

@@ -1,6 +1,7 @@
 import { accessSync, constants } from 'node:fs';
 import { createServer } from 'node:net';
 import { delimiter, join } from 'node:path';
+import { type Env, readEnvironment, envVariable as variable } from '@orchestra/contracts';
 
 /**
  * Running a nats-server on this machine: where its binary is and which port is free. The CLI's
@@ -14,12 +15,19 @@ const NOT_INSTALLED =
 /** Debian installs nats-server in /usr/sbin, which is not on every user's PATH. */
 const EXTRA_DIRS = ['/usr/sbin', '/usr/local/sbin', '/usr/local/bin', '/usr/bin'];
 
+/** What finding the binary reads besides PATH (README, "Configuration"). */
+export const LOCAL_SERVER_ENVIRONMENT = {
+  NATS_SERVER_BIN: variable.text(
+    'the nats-server binary of orchestra up and the tests (default: nats-server on PATH or in /usr/sbin)',
+  ),
+} as const;
+
 /**
  * The nats-server binary: `NATS_SERVER_BIN` when set (it must be executable), else the first
  * executable `nats-server` on PATH or in the usual system directories.
  */
-export function findNatsServer(env: Readonly<Record<string, string | undefined>> = process.env): string {
-  const configured = env.NATS_SERVER_BIN?.trim();
+export function findNatsServer(env: Env = process.env): string {
+  const configured = readEnvironment(LOCAL_SERVER_ENVIRONMENT, env).NATS_SERVER_BIN;
   if (configured) {
     if (isExecutable(configured)) return configured;
     throw new Error(`NATS_SERVER_BIN is ${configured}, which is not an executable file`);

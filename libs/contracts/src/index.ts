@@ -15,6 +15,16 @@ export {
   TaskPath,
 } from './commands.js';
 export {
+  type Env,
+  type EnvSpec,
+  type EnvValues,
+  type EnvVariable,
+  environmentError,
+  environmentProblems,
+  envVariable,
+  readEnvironment,
+} from './environment.js';
+export {
   type EventOf,
   ExecutionCancelled,
   ExecutionEvent,

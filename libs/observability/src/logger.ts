@@ -1,4 +1,18 @@
 import type { LoggerService } from '@nestjs/common';
+import { envVariable as variable } from '@orchestra/contracts';
+
+/** How a process logs (README, "Configuration"); each process applies its own defaults. */
+export const LOG_ENVIRONMENT = {
+  LOG_LEVEL: variable.oneOf(
+    'pino level: trace, debug (a line per state transition), info, warn, error, fatal, silent (orchestra console: warn by default)',
+    ['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent'],
+    'info',
+  ),
+  LOG_FORMAT: variable.oneOf(
+    'json (one object per line) or pretty (lines for a person); default: pretty at a terminal, else json',
+    ['json', 'pretty'],
+  ),
+} as const;
 
 /** pino's `(obj, msg)` shape: the logger every service already receives (BusLogger is the same). */
 export interface Logger {

@@ -4,6 +4,7 @@ import { NestFactory } from '@nestjs/core';
 import { ExpressAdapter } from '@nestjs/platform-express';
 import { TerminusModule } from '@nestjs/terminus';
 import 'reflect-metadata';
+import { type Env, readEnvironment, envVariable as variable } from '@orchestra/contracts';
 import {
   HEALTH_OPTIONS,
   HealthController,
@@ -12,8 +13,6 @@ import {
 } from './health.controller.js';
 import { type Logger, NestPinoLogger } from './logger.js';
 import { orchestraMetrics } from './metrics.js';
-
-type Env = Readonly<Record<string, string | undefined>>;
 
 export const DEFAULT_HEALTH_PORT = 8080;
 
@@ -26,26 +25,31 @@ export interface HealthServerSettings {
   maxEventLoopDelayMs: number;
 }
 
-/**
- * `HEALTH_PORT` (default 8080; 0 turns the server off), `HEALTH_HOST` (default every interface),
- * `HEALTH_MAX_EVENT_LOOP_DELAY_MS` (default 5000). Undefined: no server.
- */
+/** The HEALTH_* variables of a process that serves health and metrics (README, "Configuration"). */
+export const HEALTH_ENVIRONMENT = {
+  HEALTH_PORT: variable.integer(
+    'port of /health/live, /health/ready and /metrics; 0 turns the server off',
+    { min: 0, max: 65_535 },
+    DEFAULT_HEALTH_PORT,
+  ),
+  HEALTH_HOST: variable.text('interface the health server listens on (default: every interface)'),
+  HEALTH_MAX_EVENT_LOOP_DELAY_MS: variable.integer(
+    'event loop delay beyond which /health/live fails (ms)',
+    { min: 1, max: 3_600_000, unit: 'ms' },
+    5_000,
+  ),
+} as const;
+
+/** The health server's settings from HEALTH_* (see HEALTH_ENVIRONMENT). Undefined: no server. */
 export function healthServerSettings(env: Env): HealthServerSettings | undefined {
-  const text = env.HEALTH_PORT?.trim() ?? '';
-  const port = text === '' ? DEFAULT_HEALTH_PORT : Number(text);
-  if (!Number.isInteger(port) || port < 0 || port > 65_535) {
-    throw new Error(`HEALTH_PORT must be a port number (0 to turn the server off), got ${env.HEALTH_PORT}`);
-  }
-  if (port === 0) return undefined;
-  const delayText = env.HEALTH_MAX_EVENT_LOOP_DELAY_MS?.trim() ?? '';
-  const maxEventLoopDelayMs = delayText === '' ? 5_000 : Number(delayText);
-  if (!Number.isFinite(maxEventLoopDelayMs) || maxEventLoopDelayMs <= 0) {
-    throw new Error(
-      `HEALTH_MAX_EVENT_LOOP_DELAY_MS must be a positive number, got ${env.HEALTH_MAX_EVENT_LOOP_DELAY_MS}`,
-    );
-  }
-  const host = env.HEALTH_HOST?.trim();
-  return { port, ...(host ? { host } : {}), explicit: text !== '', maxEventLoopDelayMs };
+  const values = readEnvironment(HEALTH_ENVIRONMENT, env);
+  if (values.HEALTH_PORT === 0) return undefined;
+  return {
+    port: values.HEALTH_PORT,
+    ...(values.HEALTH_HOST ? { host: values.HEALTH_HOST } : {}),
+    explicit: Boolean(env.HEALTH_PORT?.trim()),
+    maxEventLoopDelayMs: values.HEALTH_MAX_EVENT_LOOP_DELAY_MS,
+  };
 }
 
 @Module({})

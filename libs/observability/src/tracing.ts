@@ -22,6 +22,7 @@ import { OTLPTraceExporter as OtlpJsonExporter } from '@opentelemetry/exporter-t
 import { OTLPTraceExporter as OtlpProtoExporter } from '@opentelemetry/exporter-trace-otlp-proto';
 import { detectResources, envDetector, resourceFromAttributes } from '@opentelemetry/resources';
 import { BatchSpanProcessor, TracerProvider } from '@opentelemetry/sdk-trace';
+import { type Env, readEnvironment, envVariable as variable } from '@orchestra/contracts';
 import type { Logger } from './logger.js';
 
 export { SpanKind } from '@opentelemetry/api';
@@ -139,42 +140,59 @@ export function payloadAttributes(value: unknown): Attributes {
   return attributes;
 }
 
-type Env = Readonly<Record<string, string | undefined>>;
+/** OTLP over HTTP; grpc is not supported. */
+const PROTOCOLS = ['http/protobuf', 'http/json'] as const;
+
+/** The standard OTEL_* variables Orchestra reads (README, "Configuration"). */
+export const TRACING_ENVIRONMENT = {
+  OTEL_EXPORTER_OTLP_ENDPOINT: variable.text('OTLP/HTTP collector (…/v1/traces is added): turns tracing on'),
+  OTEL_EXPORTER_OTLP_TRACES_ENDPOINT: variable.text('OTLP/HTTP traces URL, used as is (wins over the above)'),
+  OTEL_EXPORTER_OTLP_PROTOCOL: variable.oneOf('OTLP encoding', PROTOCOLS, PROTOCOLS[0]),
+  OTEL_EXPORTER_OTLP_TRACES_PROTOCOL: variable.oneOf(
+    'OTLP encoding of traces (wins over the above)',
+    PROTOCOLS,
+  ),
+  OTEL_TRACES_EXPORTER: variable.textOr('exporters, comma-separated: tracing is on only with otlp', 'otlp'),
+  OTEL_SDK_DISABLED: variable.flag('true keeps tracing off', false),
+  OTEL_BSP_SCHEDULE_DELAY: variable.integer(
+    'delay between span exports (ms)',
+    { min: 0, max: 3_600_000, unit: 'ms' },
+    5_000,
+  ),
+  OTEL_SERVICE_NAME: variable.text(
+    "the spans' service.name (default: orchestra; with up --services, orchestra- and the services)",
+  ),
+  OTEL_RESOURCE_ATTRIBUTES: variable.text('more resource attributes of the spans, key=value,…'),
+  OTEL_EXPORTER_OTLP_HEADERS: variable.text('headers of the OTLP requests, key=value,…'),
+} as const;
 
 export interface TracingSettings {
   /** Where spans are posted (`.../v1/traces`). */
   url: string;
-  protocol: 'http/protobuf' | 'http/json';
+  protocol: (typeof PROTOCOLS)[number];
   /** The batch span processor's delay between exports, `OTEL_BSP_SCHEDULE_DELAY` (default 5000). */
   scheduledDelayMillis: number;
 }
 
 /**
- * The standard variables: `OTEL_EXPORTER_OTLP_ENDPOINT` (or `OTEL_EXPORTER_OTLP_TRACES_ENDPOINT`)
- * turns the exporter on; `OTEL_SDK_DISABLED=true` or `OTEL_TRACES_EXPORTER=none` keeps it off;
- * `OTEL_EXPORTER_OTLP_(TRACES_)PROTOCOL` is `http/protobuf` (default) or `http/json`.
- * Undefined: tracing off.
+ * The standard variables (TRACING_ENVIRONMENT): an OTLP endpoint turns the exporter on,
+ * `OTEL_SDK_DISABLED=true` or an `OTEL_TRACES_EXPORTER` without otlp keeps it off. Undefined:
+ * tracing off.
  */
 export function tracingSettings(env: Env): TracingSettings | undefined {
-  const value = (key: string) => env[key]?.trim() || undefined;
-  if (value('OTEL_SDK_DISABLED')?.toLowerCase() === 'true') return undefined;
-  const exporters = (value('OTEL_TRACES_EXPORTER') ?? 'otlp').split(',').map((s) => s.trim());
+  const values = readEnvironment(TRACING_ENVIRONMENT, env);
+  if (values.OTEL_SDK_DISABLED) return undefined;
+  const exporters = values.OTEL_TRACES_EXPORTER.split(',').map((s) => s.trim());
   if (!exporters.includes('otlp')) return undefined;
-  const tracesEndpoint = value('OTEL_EXPORTER_OTLP_TRACES_ENDPOINT');
-  const endpoint = value('OTEL_EXPORTER_OTLP_ENDPOINT');
-  const url = tracesEndpoint ?? (endpoint ? `${endpoint.replace(/\/+$/, '')}/v1/traces` : undefined);
+  const endpoint = values.OTEL_EXPORTER_OTLP_ENDPOINT;
+  const url =
+    values.OTEL_EXPORTER_OTLP_TRACES_ENDPOINT ??
+    (endpoint ? `${endpoint.replace(/\/+$/, '')}/v1/traces` : undefined);
   if (!url) return undefined;
-  const protocol = value('OTEL_EXPORTER_OTLP_TRACES_PROTOCOL') ?? value('OTEL_EXPORTER_OTLP_PROTOCOL');
-  if (protocol !== undefined && protocol !== 'http/protobuf' && protocol !== 'http/json') {
-    throw new Error(
-      `OTEL_EXPORTER_OTLP_PROTOCOL must be http/protobuf or http/json (grpc is not supported), got ${protocol}`,
-    );
-  }
-  const delay = Number(value('OTEL_BSP_SCHEDULE_DELAY') ?? 5000);
   return {
     url,
-    protocol: protocol ?? 'http/protobuf',
-    scheduledDelayMillis: Number.isFinite(delay) && delay >= 0 ? delay : 5000,
+    protocol: values.OTEL_EXPORTER_OTLP_TRACES_PROTOCOL ?? values.OTEL_EXPORTER_OTLP_PROTOCOL ?? PROTOCOLS[0],
+    scheduledDelayMillis: values.OTEL_BSP_SCHEDULE_DELAY,
   };
 }
 

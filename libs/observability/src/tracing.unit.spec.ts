@@ -101,6 +101,6 @@ describe('tracingSettings (the standard OTEL_* variables)', () => {
   it('refuses a protocol it cannot speak', () => {
     expect(() =>
       tracingSettings({ OTEL_EXPORTER_OTLP_ENDPOINT: 'http://c:4317', OTEL_EXPORTER_OTLP_PROTOCOL: 'grpc' }),
-    ).toThrow(/grpc is not supported/);
+    ).toThrow('OTEL_EXPORTER_OTLP_PROTOCOL: must be one of http/protobuf, http/json, got "grpc"');
   });
 });

@@ -1,5 +1,5 @@
 export { builtinPlugin } from './builtin.js';
-export { type DispatcherOptions, startDispatcher } from './main.js';
+export { DISPATCHER_ENVIRONMENT, type DispatcherOptions, startDispatcher } from './main.js';
 export { type Plugin, type PluginContext, PluginError, type PluginErrorOptions } from './plugin.js';
 export {
   agentPlugin,

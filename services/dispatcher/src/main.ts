@@ -17,12 +17,21 @@ import {
   systemClock,
   taskConsumerConfig,
 } from '@orchestra/bus';
-import { DispatchTask, Streams, Subjects } from '@orchestra/contracts';
+import { DispatchTask, Streams, Subjects, envVariable as variable } from '@orchestra/contracts';
 import 'reflect-metadata';
 import { builtinPlugin } from './builtin.js';
 import { DispatcherModule } from './dispatcher.module.js';
 import type { Plugin } from './plugin.js';
+import { PLUGINS_FILE_VARIABLE } from './plugins/load.js';
 import { TaskRunner } from './task-runner.js';
+
+/** The dispatcher's own variables (README, "Configuration"). */
+export const DISPATCHER_ENVIRONMENT = {
+  [PLUGINS_FILE_VARIABLE]: variable.text(
+    'the plugins file of the dispatcher (orchestra up --plugins wins over it; default: builtin only)',
+  ),
+  ORCHESTRA_INSTANCE: variable.text("this dispatcher's name in orchestra plugins (default: host name:pid)"),
+} as const;
 
 export interface DispatcherOptions {
   connection: NatsConnection;
@@ -34,7 +43,7 @@ export interface DispatcherOptions {
   provision?: boolean;
   /** Takes the plugins' secrets out of error messages (see loadPluginsFile). */
   redact?: (text: string) => string;
-  /** The name this process announces itself under; default ORCHESTRA_INSTANCE, else host:pid. */
+  /** The name this process announces itself under (ORCHESTRA_INSTANCE in `orchestra up`); default host:pid. */
   instance?: string;
 }
 
@@ -108,7 +117,7 @@ async function announce(
   let stopping = false;
   try {
     const service = await announceWorker(options.connection, {
-      instance: options.instance ?? process.env.ORCHESTRA_INSTANCE ?? `${hostname()}:${process.pid}`,
+      instance: options.instance ?? `${hostname()}:${process.pid}`,
       version: WORKER_VERSION,
       plugins: plugins.map((plugin) => ({
         plugin: plugin.name,

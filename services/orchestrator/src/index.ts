@@ -1,1 +1,6 @@
-export { type OrchestratorOptions, orchestratorSettings, startOrchestrator } from './main.js';
+export {
+  ORCHESTRATOR_ENVIRONMENT,
+  type OrchestratorOptions,
+  orchestratorSettings,
+  startOrchestrator,
+} from './main.js';

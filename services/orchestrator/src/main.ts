@@ -11,6 +11,7 @@ import {
   signerFromKey,
   systemClock,
 } from '@orchestra/bus';
+import { readEnvironment, envVariable as variable } from '@orchestra/contracts';
 import 'reflect-metadata';
 import { ORCHESTRATOR_ACK_WAIT_MS, orchestratorBindings } from './bindings.js';
 import { OrchestratorModule } from './orchestrator.module.js';
@@ -27,23 +28,26 @@ export interface OrchestratorOptions {
   signingKey?: string | undefined;
 }
 
-/** The keep-alives run at a third of the ack wait: below a second they would crowd the bus. */
-const MIN_ACK_WAIT_MS = 1_000;
-const MAX_ACK_WAIT_MS = 300_000;
+/** The orchestrator's own variables (README, "Configuration"). */
+export const ORCHESTRATOR_ENVIRONMENT = {
+  ORCHESTRATOR_ACK_WAIT_MS: variable.integer(
+    "ack wait of the orchestrator's consumers: how long a crashed replica's inputs wait (ms)",
+    // The keep-alives run at a third of the ack wait: below a second they would crowd the bus.
+    { min: 1_000, max: 300_000, unit: 'ms' },
+    ORCHESTRATOR_ACK_WAIT_MS,
+  ),
+  ORCHESTRA_SIGNING_KEY: variable.text(
+    'nkey seed or PEM Ed25519 key that signs each record (orchestra up: a local key in .orchestra/)',
+  ),
+} as const;
 
-/** `ORCHESTRATOR_ACK_WAIT_MS` (default 3000): the ack wait of the orchestrator's consumers. */
+/** The orchestrator's settings from its variables (see ORCHESTRATOR_ENVIRONMENT). */
 export function orchestratorSettings(env: Readonly<Record<string, string | undefined>>) {
-  const text = env.ORCHESTRATOR_ACK_WAIT_MS?.trim() ?? '';
-  const ackWaitMs = text === '' ? ORCHESTRATOR_ACK_WAIT_MS : Number(text);
-  if (!Number.isInteger(ackWaitMs) || ackWaitMs < MIN_ACK_WAIT_MS || ackWaitMs > MAX_ACK_WAIT_MS) {
-    throw new Error(
-      `ORCHESTRATOR_ACK_WAIT_MS must be an integer from ${MIN_ACK_WAIT_MS} to ${MAX_ACK_WAIT_MS} (ms), got ${env.ORCHESTRATOR_ACK_WAIT_MS}`,
-    );
-  }
-  const signingKey = env.ORCHESTRA_SIGNING_KEY?.trim() || undefined;
+  const values = readEnvironment(ORCHESTRATOR_ENVIRONMENT, env);
+  const signingKey = values.ORCHESTRA_SIGNING_KEY;
   // Read now, so that a bad key stops start-up with a clear message instead of the first append.
   if (signingKey) signerFromKey(signingKey);
-  return { ackWaitMs, ...(signingKey ? { signingKey } : {}) };
+  return { ackWaitMs: values.ORCHESTRATOR_ACK_WAIT_MS, ...(signingKey ? { signingKey } : {}) };
 }
 
 /** Starts one orchestrator replica on an open NATS connection. */

@@ -7,9 +7,12 @@ import {
   type RunningConsole,
   startConsole,
 } from '@orchestra/console';
+import { readEnvironment } from '@orchestra/contracts';
+import { LOG_ENVIRONMENT } from '@orchestra/observability';
 import { InvalidArgumentError } from 'commander';
 import { pino } from 'pino';
 import type { Cli, CommandRegistration } from '../context.js';
+import { CONSOLE_ENVIRONMENT } from '../environment.js';
 import { natsUrl } from '../nats-location.js';
 import { VERIFY_KEY_FILE } from '../signing-key.js';
 
@@ -52,14 +55,14 @@ export async function openConsole(
     anyPortIfTaken?: boolean;
   },
 ): Promise<RunningConsole> {
-  const env = cli.io.env;
+  const env = readEnvironment({ ...LOG_ENVIRONMENT, ...CONSOLE_ENVIRONMENT }, cli.io.env);
   const running = await startConsole({
     connection: options.connection,
     logger: pino({ level: env.LOG_LEVEL ?? 'warn' }),
     host: options.host ?? DEFAULT_CONSOLE_HOST,
     port: options.port ?? DEFAULT_CONSOLE_PORT,
     anyPortIfTaken: options.anyPortIfTaken ?? false,
-    token: env.ORCHESTRA_CONSOLE_TOKEN || undefined,
+    token: env.ORCHESTRA_CONSOLE_TOKEN,
     cli: options.natsUrl === DEFAULT_NATS_URL ? 'npx orchestra' : `NATS_URL=${options.natsUrl} npx orchestra`,
     trustedKeys: localVerifyKey(cli.io.cwd),
   });

@@ -1,9 +1,11 @@
 import { resolve as resolvePath } from 'node:path';
 import { connectNats } from '@orchestra/bus';
+import { type Issue, readEnvironment } from '@orchestra/contracts';
 import { type LoadedPlugins, loadPluginsFile, PLUGINS_FILE_VARIABLE } from '@orchestra/dispatcher';
-import { traceLogFields } from '@orchestra/observability';
+import { LOG_ENVIRONMENT, traceLogFields } from '@orchestra/observability';
 import { pino } from 'pino';
 import { type Cli, type CommandRegistration, ExitCode } from '../context.js';
+import { serviceEnvironmentProblems } from '../environment.js';
 import { SERVICES, type ServiceName, startStack } from '../stack.js';
 import { openConsole, parsePort } from './console.js';
 
@@ -29,6 +31,8 @@ export const registerUp: CommandRegistration = (program, cli) => {
           cli.exitCode = ExitCode.usage;
           return;
         }
+        const problems = serviceEnvironmentProblems(services, cli.io.env);
+        if (problems.length > 0) return refuse(cli, 'invalid environment', problems);
         const plugins = services.includes('dispatcher') ? loadPlugins(cli, options.plugins) : undefined;
         if (plugins === false) return;
         const logger = serviceLogger(cli.io.env);
@@ -66,10 +70,15 @@ function loadPlugins(cli: Cli, option: string | undefined): LoadedPlugins | unde
   if (!file) return undefined;
   const loaded = loadPluginsFile(resolvePath(cli.io.cwd, file), cli.io.env);
   if (loaded.ok) return loaded;
-  cli.err(`✗ plugins file ${file}: nothing started`);
-  for (const issue of loaded.issues) cli.err(`  ${issue.path}: ${issue.message}`);
-  cli.exitCode = ExitCode.failed;
+  refuse(cli, `plugins file ${file}`, loaded.issues);
   return false;
+}
+
+/** Nothing starts: says what is wrong, each problem with its path (exit code 1). */
+function refuse(cli: Cli, what: string, issues: readonly Issue[]): void {
+  cli.err(`✗ ${what}: nothing started`);
+  for (const issue of issues) cli.err(`  ${issue.path}: ${issue.message}`);
+  cli.exitCode = ExitCode.failed;
 }
 
 /** The console on its own connection, next to the services (`up --console`). */
@@ -98,8 +107,8 @@ async function startConsoleOf(cli: Cli, natsUrl: string, port: number | undefine
  * A line written while a message is handled carries its trace_id and span_id.
  */
 function serviceLogger(env: Readonly<Record<string, string | undefined>>) {
-  const pretty = env.LOG_FORMAT ? env.LOG_FORMAT === 'pretty' : Boolean(process.stdout.isTTY);
-  const level = env.LOG_LEVEL ?? 'info';
+  const { LOG_FORMAT: format, LOG_LEVEL: level = 'info' } = readEnvironment(LOG_ENVIRONMENT, env);
+  const pretty = format ? format === 'pretty' : Boolean(process.stdout.isTTY);
   return pretty
     ? pino({
         level,
