@@ -1,7 +1,7 @@
 import { join } from 'node:path';
 import type { JetStreamClient, JetStreamManager } from '@nats-io/jetstream';
 import type { NatsConnection } from '@nats-io/transport-node';
-import { DeadLetterRecord, readEvents } from '@orchestra/bus';
+import { claimIfLarge, DeadLetterRecord, readEvents } from '@orchestra/bus';
 import { type DeadLetterSource, type ExecutionEvent, type Issue, Streams } from '@orchestra/contracts';
 import { categoryOf, type ExpectedIssue, listCases, MESSAGES_DIR, readJson } from './corpus.js';
 import { renderWithPlaceholders } from './generate.js';
@@ -88,7 +88,10 @@ export async function send(nc: NatsConnection, js: JetStreamClient, c: MessageCa
       await nc.flush();
       return {};
     }
-    const ack = await js.publish(c.subject, data);
+    // Larger than one message: sent as Orchestra's own publishers send it, through the payloads
+    // bucket (README, "Large values"), so that the value itself reaches the services' checks.
+    const claim = await claimIfLarge(js, data, c.subject, `the message on ${c.subject}`);
+    const ack = await js.publish(c.subject, claim.data);
     return { stream: ack.stream, seq: ack.seq };
   } catch (error) {
     return { error: error instanceof Error ? `${error.name}: ${error.message}` : String(error) };

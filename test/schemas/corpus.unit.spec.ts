@@ -30,7 +30,7 @@ const ZOD_CONTRACT: Record<string, z.ZodType> = {
 const ZOD_ONLY_MESSAGES: Record<string, string> = {
   'event--deep-nesting.json': 'nesting depth (256 levels per message)',
   'outcome--deep-output.json': 'nesting depth (256 levels per message)',
-  'outcome--output-over-limit.json': 'output size (512 KiB as JSON)',
+  'outcome--output-over-limit.json': 'output size (32 MiB as JSON)',
   'task--deep-input.json': 'nesting depth (256 levels per message)',
 };
 

@@ -54,7 +54,8 @@ describe('deployment with one NATS user per process', () => {
       'ORCHESTRA_OUTCOMES: created',
       'ORCHESTRA_TIMERS: created',
       'ORCHESTRA_DLQ: created',
-      'KV orchestra_results: ready',
+      'KV_orchestra_results: created',
+      'OBJ_orchestra_payloads: created',
     ]);
 
     for (const service of ['orchestrator', 'dispatcher', 'results'] as const) {

@@ -3,11 +3,11 @@ import type { KV } from '@nats-io/kv';
 import { connect, type NatsConnection, type NodeConnectionOptions } from '@nats-io/transport-node';
 import {
   type BusLogger,
-  decode,
   noopLogger,
   openResultsBucket,
   provisionAll,
   publishJson,
+  readResultsValue,
 } from '@orchestra/bus';
 import { type ExecutionResults, type PlanInput, Subjects } from '@orchestra/contracts';
 import { startDispatcher } from '@orchestra/dispatcher';
@@ -95,8 +95,8 @@ export class InProcessSystem {
   }
 
   async results(execution_id: string): Promise<ExecutionResults | undefined> {
-    const entry = await this.kv.get(execution_id);
-    return entry?.operation === 'PUT' ? (decode(entry.value) as ExecutionResults) : undefined;
+    const value = await readResultsValue(jetstream(this.client), await this.kv.get(execution_id));
+    return (value ?? undefined) as ExecutionResults | undefined;
   }
 
   async finalResults(execution_id: string, timeoutMs = 30_000): Promise<ExecutionResults> {

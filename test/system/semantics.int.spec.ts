@@ -30,10 +30,10 @@ describe('semantics through the bus', () => {
   let system: InProcessSystem;
   let client: OrchestraClient;
   let counter = 0;
-  const run = async (p: PlanInput | unknown) => {
+  const run = async (p: PlanInput | unknown, timeoutMs?: number) => {
     const id = `sem-${++counter}`;
     await system.execute(p, id);
-    return { id, results: await system.finalResults(id) };
+    return { id, results: await system.finalResults(id, timeoutMs) };
   };
 
   beforeAll(async () => {
@@ -174,19 +174,22 @@ describe('semantics through the bus', () => {
     expect(started).toHaveLength(1);
   });
 
-  it('rejects a plan whose first event would exceed the server max_payload, saying why', async () => {
-    // The command fits (defaults omitted); ExecutionStarted, with every default filled in, does not.
+  it('runs a plan whose first event is larger than one message: the record goes through the object store', async () => {
+    // ExecutionStarted, with every default filled in, is over the default 1 MB max_payload.
     const tasks = Array.from({ length: 4_500 }, (_, i) => ({
       task_id: `t${i}`,
       assigned_plugin: 'builtin',
       entry_point: { type: 'function', value: 'echo' },
+      input_context: { i },
     }));
-    const { results } = await run(plan('too-large', [{ phase_id: 'p', tasks }]));
-    expect(results.status).toBe('rejected');
-    expect(results.errors[0]).toMatch(/too large for one event/);
-  });
+    const { id, results } = await run(plan('wide', [{ phase_id: 'p', tasks }]), 120_000);
+    expect(results.status).toBe('completed');
+    expect(results.summary.successful).toBe(4_500);
+    expect(results.phases[0]?.tasks[4_499]?.output).toEqual({ i: 4_499 });
+    expect((await client.replay(id)).matches).toBe(true);
+  }, 180_000);
 
-  it('stores results larger than one message by leaving out the largest outputs, and replay agrees', async () => {
+  it('stores results larger than one message whole, through the object store, and replay agrees', async () => {
     const big = 'x'.repeat(250 * 1024);
     const { id, results } = await run(
       plan('big-results', [
@@ -199,7 +202,8 @@ describe('semantics through the bus', () => {
       ]),
     );
     expect(results.status).toBe('completed');
-    expect(results.omitted?.outputs.length).toBeGreaterThan(0);
+    expect(results.omitted).toBeUndefined();
+    for (const copy of results.phases[1]?.tasks ?? []) expect(copy.output).toEqual({ copy: big });
     const replay = await client.replay(id);
     expect(replay.matches).toBe(true);
   });

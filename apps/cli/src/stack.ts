@@ -5,12 +5,15 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import type { NatsConnection } from '@nats-io/transport-node';
 import {
   type BusLogger,
+  closeConnection,
   connectNats,
   findNatsServer,
   freePort,
   isPortFree,
   provisionAll,
   type RunningService,
+  retentionFromEnv,
+  within,
 } from '@orchestra/bus';
 import { type Env, environmentError, readEnvironment } from '@orchestra/contracts';
 import { DISPATCHER_ENVIRONMENT, type LoadedPlugins, startDispatcher } from '@orchestra/dispatcher';
@@ -82,11 +85,12 @@ export async function startStack(options: StackOptions): Promise<Stack> {
   const connections: NatsConnection[] = [];
   const running: RunningService[] = [];
   const stop = async () => {
-    for (const service of running.reverse()) await service.stop().catch(() => undefined);
-    for (const nc of connections) await nc.drain().catch(() => undefined);
+    // Each step is bounded (README, "Stopping"): the services together, then the connections.
+    await Promise.all(running.reverse().map((service) => service.stop().catch(() => undefined)));
+    await Promise.all(connections.map((nc) => closeConnection(nc)));
     await embedded?.stop();
     await health?.close().catch(() => undefined);
-    await tracing.shutdown();
+    await within(tracing.shutdown(), 1_000);
   };
   try {
     // First, so that liveness answers while the services wait for NATS; ready once they are bound.
@@ -98,7 +102,7 @@ export async function startStack(options: StackOptions): Promise<Stack> {
     if (settings.provision) {
       const admin = await connectNats({ servers: url.split(','), name: 'orchestra-up', env });
       connections.push(admin);
-      await provisionAll(admin, { replicas: settings.replicas });
+      await provisionAll(admin, { replicas: settings.replicas, retention: retentionFromEnv(env) });
     }
     for (const name of options.services) {
       const connection = await connectNats({ servers: url.split(','), name: `orchestra-${name}`, env });

@@ -1,5 +1,5 @@
 import { DeliverPolicy, type JetStreamClient, type JetStreamManager } from '@nats-io/jetstream';
-import { type BusLogger, decodeRecord, errorFields } from '@orchestra/bus';
+import { type BusLogger, decodeStoredRecord, errorFields } from '@orchestra/bus';
 import { Streams, Subjects } from '@orchestra/contracts';
 import type { StreamCaughtUp, StreamInvalid, StreamRecord } from './model/api-types.js';
 import type { SseStream } from './sse.js';
@@ -34,7 +34,7 @@ export async function streamExecution(
   sse.onClose(() => messages.stop());
   try {
     for await (const msg of messages) {
-      const decoded = decodeRecord(msg.subject, msg.data);
+      const decoded = await decodeStoredRecord(clients.js, msg.subject, msg.data);
       if (decoded.ok) {
         await sse.send('record', { seq: msg.seq, events: decoded.events } satisfies StreamRecord, msg.seq);
       } else {

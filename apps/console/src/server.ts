@@ -5,7 +5,7 @@ import { ExpressAdapter, type NestExpressApplication } from '@nestjs/platform-ex
 import 'reflect-metadata';
 import { jetstream, jetstreamManager } from '@nats-io/jetstream';
 import type { NatsConnection } from '@nats-io/transport-node';
-import { type BusLogger, openResultsBucket, verifierFromKey } from '@orchestra/bus';
+import { type BusLogger, openResultsBucket, resolveClaim, verifierFromKey } from '@orchestra/bus';
 import { OrchestraClient } from '@orchestra/client';
 import { MetricsController, NestPinoLogger } from '@orchestra/observability';
 import { loadAssets } from './assets.js';
@@ -77,7 +77,12 @@ export async function startConsole(options: ConsoleOptions): Promise<RunningCons
   const js = jetstream(options.connection);
   const bus = { js, jsm: await jetstreamManager(options.connection) };
   const index = new ExecutionIndex();
-  const feed = startIndexFeed(() => openResultsBucket(js), index, options.logger);
+  const feed = startIndexFeed(
+    () => openResultsBucket(js),
+    index,
+    options.logger,
+    (data) => resolveClaim(js, data),
+  );
   let loaded = false;
   void feed.ready.then(() => {
     loaded = true;

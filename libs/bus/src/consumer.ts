@@ -13,6 +13,7 @@ import {
   type MessageVerifier,
 } from './handle-message.js';
 import { type BusLogger, errorFields, noopLogger } from './logger.js';
+import { within } from './within.js';
 
 export type {
   HandlerResult,
@@ -58,6 +59,8 @@ const PULL_EXPIRES_MS = 30_000;
 /** Messages fetched ahead of the free slots, at least (a concurrency of 1 still gets a batch). */
 const MIN_PREFETCH = 8;
 const EMPTY_PULL_PAUSE_MS = 100;
+/** How long stop() waits for the running handlers; the rest come back after their ack wait. */
+const STOP_INFLIGHT_WAIT_MS = 4_000;
 
 /**
  * Pull-consumes a durable consumer until stopped. It asks the server only for as many messages
@@ -218,7 +221,8 @@ export function runConsumer<T>(options: RunConsumerOptions<T>): RunningConsumer 
     }
     stopping = true;
     giveBack();
-    await Promise.allSettled([...inflight]);
+    // Bounded: a handler stuck on an unreachable server must not hold the process (README, "Stopping").
+    await within(Promise.allSettled([...inflight]), STOP_INFLIGHT_WAIT_MS);
     clearInterval(keepAlive);
   };
 
@@ -231,7 +235,8 @@ export function runConsumer<T>(options: RunConsumerOptions<T>): RunningConsumer 
       giveBack();
       wake?.();
       roomFreed?.();
-      await done;
+      // The loop may be inside a request to an unreachable server (up to its timeout).
+      await within(done, STOP_INFLIGHT_WAIT_MS);
     },
   };
 }

@@ -21,6 +21,7 @@ import {
 } from '@orchestra/contracts';
 import { AuditHeaders, GENESIS, type RecordSigner, recordHash } from './audit.js';
 import { type AuditRecord, auditFieldsOf } from './audit-chain.js';
+import { resolveClaim } from './claim.js';
 import { decodeText } from './codec.js';
 import { publishJson } from './publish.js';
 
@@ -245,7 +246,7 @@ export async function readEvents(
   options: ReadEventsOptions = {},
 ): Promise<ReadEventsResult> {
   const result: ReadEventsResult = { events: [], invalid: [], lastSeq: 0, head: GENESIS };
-  const last = await forEachRecord(jsOrJsm, executionId, options, (msg) => collect(result, msg));
+  const last = await forEachRecord(jsOrJsm, executionId, options, (msg, js) => collect(js, result, msg));
   if (last && result.lastSeq < last.seq) {
     // Nothing after fromSeq: the log ends where it was.
     result.lastSeq = last.seq;
@@ -260,9 +261,11 @@ export async function readAuditRecords(
   executionId: string,
 ): Promise<AuditRecord[]> {
   const records: AuditRecord[] = [];
-  await forEachRecord(jsOrJsm, executionId, {}, (msg) =>
-    records.push({ seq: msg.seq, payload: decodeText(msg.data), ...auditFieldsOf(msg.headers) }),
-  );
+  // A record stored through the object store is chained by its own bytes, not its reference's.
+  await forEachRecord(jsOrJsm, executionId, {}, async (msg, js) => {
+    const payload = decodeText(await resolveClaim(js, msg.data));
+    records.push({ seq: msg.seq, payload, ...auditFieldsOf(msg.headers) });
+  });
   return records;
 }
 
@@ -276,7 +279,7 @@ async function forEachRecord(
   jsOrJsm: JetStreamClient | JetStreamManager,
   executionId: string,
   options: ReadEventsOptions,
-  each: (msg: JsMsg) => void,
+  each: (msg: JsMsg, js: JetStreamClient) => void | Promise<void>,
 ): Promise<StoredMsg | undefined> {
   const { js, jsm } = await clients(jsOrJsm);
   const subject = Subjects.events(executionId);
@@ -301,7 +304,7 @@ async function forEachRecord(
   try {
     for await (const msg of messages) {
       clearTimeout(idle);
-      each(msg);
+      await each(msg, js);
       // pending = messages left on the subject after this one (some may have expired meanwhile).
       if (msg.seq >= last.seq || msg.info.pending === 0) break;
       idle = setTimeout(() => stopIdle(), idleTimeoutMs);
@@ -320,10 +323,10 @@ async function forEachRecord(
   return last;
 }
 
-function collect(result: ReadEventsResult, msg: JsMsg): void {
+async function collect(js: JetStreamClient, result: ReadEventsResult, msg: JsMsg): Promise<void> {
   result.lastSeq = msg.seq;
   result.head = msg.headers?.get(AuditHeaders.hash) || GENESIS;
-  const decoded = decodeRecord(msg.subject, msg.data);
+  const decoded = await decodeStoredRecord(js, msg.subject, msg.data);
   if (decoded.ok) {
     for (const event of decoded.events) result.events.push({ seq: msg.seq, event });
   } else {
@@ -334,6 +337,26 @@ function collect(result: ReadEventsResult, msg: JsMsg): void {
 export type DecodedRecord =
   | { ok: true; events: ExecutionEvent[] }
   | { ok: false; reason: string; issues: Issue[] };
+
+/**
+ * `decodeRecord` of a stored message that may be a claim-check reference (a record larger than
+ * one message, see claim.ts): the stored copy is read first. A copy past its retention makes the
+ * record invalid, with that reason; an outage throws.
+ */
+export async function decodeStoredRecord(
+  js: JetStreamClient,
+  subject: string,
+  data: Uint8Array,
+): Promise<DecodedRecord> {
+  let resolved: Uint8Array;
+  try {
+    resolved = await resolveClaim(js, data);
+  } catch (err) {
+    if (!(err instanceof ValidationError)) throw err;
+    return { ok: false, reason: err.message, issues: err.issues };
+  }
+  return decodeRecord(subject, resolved);
+}
 
 /**
  * Parses one stored message of the events stream: valid JSON, a valid `EventRecord`, and every

@@ -6,13 +6,16 @@ import {
   formatPath,
   type Issue,
   LIMITS,
+  Streams,
   ValidationError,
 } from '@orchestra/contracts';
 import { orchestraMetrics } from '@orchestra/observability';
 import type { z } from 'zod';
+import { claimReference, releaseClaim, resolveClaim } from './claim.js';
 import { decodeText } from './codec.js';
 import { deadLetterRecord, publishDeadLetter } from './dead-letters.js';
 import { type BusLogger, errorFields } from './logger.js';
+import { isUnavailable } from './publish.js';
 
 /** What a handler tells the consumer to do with the message. */
 export type HandlerResult =
@@ -84,11 +87,40 @@ export function defaultNakDelay(deliveryCount: number): number {
   return Math.min(30_000, 500 * 2 ** Math.max(0, deliveryCount - 1));
 }
 
+/**
+ * Redelivery delay after a failure because the bus could not answer (a leader election, a server
+ * restart): short and flat, so the message is tried again within that long of the new leader
+ * (docs/reliability.md), instead of the doubling delays meant for a failing handler.
+ */
+export const UNAVAILABLE_NAK_MS = 250;
+
+/** Work queues: a message acked there is never read again, so its claimed copy can go. */
+const WORK_QUEUES: ReadonlySet<string> = new Set([
+  Streams.commands,
+  Streams.tasks,
+  Streams.outcomes,
+  Streams.timers,
+]);
+
 /** Parse, validate, run the handler, then ack, nak or dead-letter and term. Never throws. */
 export async function handleMessage<T>(msg: JsMsg, deps: MessageDeps<T>): Promise<void> {
   const deliveryCount = msg.info.deliveryCount;
   const log = { stream: msg.info.stream, subject: msg.subject, seq: msg.seq, deliveryCount };
-  const parsed = parse(msg, deps.schema);
+  let data: Uint8Array;
+  try {
+    data = await resolveClaim(deps.js, msg.data);
+  } catch (err) {
+    if (err instanceof ValidationError) await reject(msg, deps, err.message, err.issues);
+    else {
+      deps.logger.warn(
+        { ...log, ...errorFields(err) },
+        'stored value not readable, message will be redelivered',
+      );
+      msg.nak(UNAVAILABLE_NAK_MS);
+    }
+    return;
+  }
+  const parsed = parse(data, deps.schema);
   let value: T;
   /** Set when the payload was refused but salvaged: handled, then dead-lettered instead of acked. */
   let refused: { reason: string; issues: Issue[] } | undefined;
@@ -122,7 +154,7 @@ export async function handleMessage<T>(msg: JsMsg, deps: MessageDeps<T>): Promis
         [],
       );
     } else {
-      const delay = deps.nakDelay(deliveryCount);
+      const delay = isUnavailable(err) ? UNAVAILABLE_NAK_MS : deps.nakDelay(deliveryCount);
       deps.logger.warn({ ...log, ...errorFields(err), delay }, 'handler failed, message will be redelivered');
       msg.nak(delay);
     }
@@ -138,6 +170,8 @@ export async function handleMessage<T>(msg: JsMsg, deps: MessageDeps<T>): Promis
   } else if ('ack' in result) {
     msg.ack();
     deps.logger.debug(log, 'message acked');
+    const claimed = data === msg.data ? undefined : claimReference(msg.data)?.name;
+    if (claimed !== undefined && WORK_QUEUES.has(msg.info.stream)) void releaseClaim(deps.js, claimed);
   } else if ('nak' in result) {
     if (deliveryCount >= deps.maxDeliver) {
       await reject(
@@ -170,10 +204,10 @@ function salvage<T>(deps: MessageDeps<T>, parsed: Extract<Parsed<T>, { ok: false
   }
 }
 
-function parse<T>(msg: JsMsg, schema: z.ZodType<T>): Parsed<T> {
+function parse<T>(data: Uint8Array, schema: z.ZodType<T>): Parsed<T> {
   let json: unknown;
   try {
-    json = JSON.parse(decodeText(msg.data));
+    json = JSON.parse(decodeText(data));
   } catch (err) {
     const message = err instanceof Error ? err.message : String(err);
     return { ok: false, reason: 'payload is not JSON', issues: [{ path: '(root)', message }] };
@@ -229,7 +263,7 @@ async function reject<T>(msg: JsMsg, deps: MessageDeps<T>, reason: string, issue
       const ack = await publishDeadLetter(deps.js, record);
       if (!ack.duplicate) orchestraMetrics().deadLetters.inc({ stream: msg.info.stream });
     } catch (err) {
-      const delay = deps.nakDelay(msg.info.deliveryCount);
+      const delay = isUnavailable(err) ? UNAVAILABLE_NAK_MS : deps.nakDelay(msg.info.deliveryCount);
       deps.logger.error({ ...log, ...errorFields(err), delay }, 'dead letter not stored, message nak-ed');
       msg.nak(delay);
       return;

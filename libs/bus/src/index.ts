@@ -20,6 +20,18 @@ export {
   payloadText,
   verifyChain,
 } from './audit-chain.js';
+export {
+  CLAIM_ENVIRONMENT,
+  ClaimMissingError,
+  claimIfLarge,
+  claimReference,
+  configureClaims,
+  maxValueBytes,
+  PAYLOADS_BUCKET,
+  PAYLOADS_STREAM,
+  releaseClaim,
+  resolveClaim,
+} from './claim.js';
 export { decode, decodeText, encode } from './codec.js';
 export { type ConnectNatsOptions, connectNats, DEFAULT_NATS_URL, NATS_ENVIRONMENT } from './connection.js';
 export type { HandlerResult, MessageContext, MessageVerifier } from './consumer.js';
@@ -28,6 +40,7 @@ export {
   appendEventRecords,
   appendEvents,
   decodeRecord,
+  decodeStoredRecord,
   isWrongLastSequence,
   maxRecordBytes,
   misplacedEvent,
@@ -37,7 +50,13 @@ export {
 } from './events.js';
 export { watchExhaustedDeliveries } from './exhausted-deliveries.js';
 export { defaultNakDelay, handleMessage, type MessageDeps } from './handle-message.js';
-export { ensureResultsBucket, openResultsBucket, resultsValueLimit } from './kv.js';
+export {
+  ensureResultsBucket,
+  openResultsBucket,
+  readResultsValue,
+  resultsValueLimit,
+  writeResultsValue,
+} from './kv.js';
 export { findNatsServer, freePort, isPortFree, LOCAL_SERVER_ENVIRONMENT } from './local-server.js';
 export { type BusLogger, errorFields, noopLogger } from './logger.js';
 export {
@@ -47,10 +66,20 @@ export {
   RethrowRpcErrors,
 } from './nest-transport.js';
 export { ensureConsumer, provisionStreams } from './provision.js';
-export { type PublishJsonOptions, publishJson, toHeaders } from './publish.js';
+export { isUnavailable, type PublishJsonOptions, publishJson, toHeaders } from './publish.js';
+export {
+  DEFAULT_RETENTION_MS,
+  parseDuration,
+  parseSize,
+  provisionEverything,
+  RETENTION_ENVIRONMENT,
+  type RetentionSettings,
+  retentionFromEnv,
+} from './retention.js';
 export {
   CLOCK,
   type Clock,
+  closeConnection,
   LOGGER,
   NATS_CONNECTION,
   provisionAll,
@@ -60,4 +89,5 @@ export {
 } from './service.js';
 export { onSubjectOf } from './subject-check.js';
 export { TASK_CONSUMER, taskConsumerConfig } from './task-consumer.js';
+export { within } from './within.js';
 export { announceWorker, type LiveWorker, listWorkers, pluginsOfPlan, unservedPlugins } from './workers.js';

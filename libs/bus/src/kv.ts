@@ -1,8 +1,10 @@
 import type { JetStreamClient } from '@nats-io/jetstream';
 import { StorageType } from '@nats-io/jetstream';
-import { type KV, Kvm, type KvOptions } from '@nats-io/kv';
+import { type KV, type KvEntry, Kvm, type KvOptions } from '@nats-io/kv';
 import type { NatsConnection } from '@nats-io/transport-node';
 import { Buckets } from '@orchestra/contracts';
+import { claimIfLarge, maxValueBytes, releaseClaim, resolveClaim } from './claim.js';
+import { decode } from './codec.js';
 
 export interface ResultsBucketOptions {
   /** Default 1. */
@@ -25,7 +27,43 @@ export function openResultsBucket(js: JetStreamClient): Promise<KV> {
   return new Kvm(js).open(Buckets.results);
 }
 
-/** The largest results value a server accepts: its max_payload less room for the KV headers. */
-export function resultsValueLimit(connection: NatsConnection): number {
-  return (connection.info?.max_payload ?? 1024 * 1024) - 16 * 1024;
+/**
+ * The largest results value kept whole: `ORCHESTRA_MAX_VALUE_BYTES` (a value larger than one
+ * message goes through the payloads bucket, see claim.ts). Beyond it the results leave out their
+ * largest outputs, named in `omitted`; the event log still has them.
+ */
+export function resultsValueLimit(_connection?: NatsConnection): number {
+  return maxValueBytes();
+}
+
+/** Writes a results value (a reference to a stored copy when it is large); returns the revision. */
+export async function writeResultsValue(
+  js: JetStreamClient,
+  kv: KV,
+  executionId: string,
+  value: Uint8Array,
+  revision: number,
+): Promise<{ revision: number; claimed?: string }> {
+  const claim = await claimIfLarge(
+    js,
+    value,
+    `results.${executionId}`,
+    `the execution_results of ${executionId}`,
+  );
+  try {
+    const written =
+      revision === 0
+        ? await kv.create(executionId, claim.data)
+        : await kv.update(executionId, claim.data, revision);
+    return { revision: written, ...(claim.claimed === undefined ? {} : { claimed: claim.claimed }) };
+  } catch (error) {
+    if (claim.claimed !== undefined) void releaseClaim(js, claim.claimed);
+    throw error;
+  }
+}
+
+/** The results a bucket entry holds (its stored copy when it is a reference); null when deleted. */
+export async function readResultsValue(js: JetStreamClient, entry: KvEntry | null): Promise<unknown> {
+  if (entry?.operation !== 'PUT') return null;
+  return decode(await resolveClaim(js, entry.value));
 }

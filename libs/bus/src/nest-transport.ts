@@ -13,6 +13,7 @@ import {
 import { payloadAttributes, SpanKind, watchService, withMessageSpan } from '@orchestra/observability';
 import { lastValueFrom, type Observable, throwError } from 'rxjs';
 import type { z } from 'zod';
+import { claimIfLarge } from './claim.js';
 import { decode, encode } from './codec.js';
 import { type RunningConsumer, runConsumer } from './consumer.js';
 import type { HandlerResult, MessageContext, MessageSalvager, MessageVerifier } from './handle-message.js';
@@ -157,8 +158,18 @@ export class JetStreamServer extends Server implements CustomTransportStrategy {
         if (!(error instanceof OrchestraError))
           this.log.error(errorFields(error), `request on ${pattern} failed`);
       }
-      msg.respond(encode(reply));
+      msg.respond(await this.replyBytes(pattern, reply));
     });
+  }
+
+  /** The reply as sent: a reference to a stored copy when it is larger than one message. */
+  private async replyBytes(pattern: string, reply: unknown): Promise<Uint8Array> {
+    try {
+      return (await claimIfLarge(this.js, encode(reply), `replies.${pattern}`, `the reply on ${pattern}`))
+        .data;
+    } catch (error) {
+      return encode({ error: errorReply(error) });
+    }
   }
 
   private boundConsumers(): { stream: string; durable: string }[] {

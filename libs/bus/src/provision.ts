@@ -28,6 +28,13 @@ export interface ProvisionOptions {
   duplicateWindowMs?: number;
   /** How long dead letters are kept. Default 30 days. */
   deadLettersMaxAgeMs?: number;
+  /** Dead letters' size limit in bytes (the oldest go first); -1 is unlimited (default). */
+  deadLettersMaxBytes?: number;
+  /**
+   * Size limit of each work queue in bytes; -1 is unlimited (default). A full queue refuses new
+   * messages (the publisher sees the error and retries) rather than dropping stored ones.
+   */
+  workQueueMaxBytes?: number;
 }
 
 export type ProvisionAction = 'created' | 'updated' | 'unchanged';
@@ -70,6 +77,8 @@ export function streamConfigs(options: ProvisionOptions = {}): DesiredStream[] {
     ...base,
     name,
     subjects,
+    discard: DiscardPolicy.New,
+    max_bytes: options.workQueueMaxBytes ?? -1,
     retention: RetentionPolicy.Workqueue,
     duplicate_window: dupWindow,
     description,
@@ -104,6 +113,7 @@ export function streamConfigs(options: ProvisionOptions = {}): DesiredStream[] {
       retention: RetentionPolicy.Limits,
       duplicate_window: dupWindow,
       max_age: nanos(options.deadLettersMaxAgeMs ?? 30 * DAY),
+      max_bytes: options.deadLettersMaxBytes ?? -1,
       description: 'Orchestra dead letters: messages that could not be processed',
     },
   ];

@@ -1,10 +1,9 @@
-import { jetstream, jetstreamManager } from '@nats-io/jetstream';
-import { Kvm } from '@nats-io/kv';
+import { jetstreamManager } from '@nats-io/jetstream';
 import type { NatsConnection } from '@nats-io/transport-node';
 import type { INestMicroservice } from '@nestjs/common';
-import { ensureResultsBucket } from './kv.js';
 import type { BusLogger } from './logger.js';
-import { type ProvisionOptions, provisionStreams } from './provision.js';
+import { type ProvisionEverythingOptions, provisionEverything, retentionFromEnv } from './retention.js';
+import { within } from './within.js';
 
 /** Injection tokens shared by the services: tests replace the clock, never the broker. */
 export const NATS_CONNECTION = Symbol('NATS_CONNECTION');
@@ -16,11 +15,17 @@ export interface Clock {
 }
 export const systemClock: Clock = { now: () => Date.now() };
 
-/** Creates the streams and the results bucket if they are missing (idempotent; every service may call it). */
-export async function provisionAll(nc: NatsConnection, options: ProvisionOptions = {}): Promise<void> {
+/**
+ * Creates the streams, the results bucket and the payloads object store if they are missing, and
+ * brings their replicas and retention (default: the ORCHESTRA_*_MAX_* variables) up to date.
+ * Idempotent; every service may call it.
+ */
+export async function provisionAll(
+  nc: NatsConnection,
+  options: ProvisionEverythingOptions = {},
+): Promise<void> {
   const jsm = await jetstreamManager(nc);
-  await provisionStreams(jsm, options);
-  await ensureResultsBucket(new Kvm(jetstream(nc)), { replicas: options.replicas ?? 1 });
+  await provisionEverything(jsm, { ...options, retention: options.retention ?? retentionFromEnv() });
 }
 
 /** A started service: its Nest app and how to stop it (drain in-flight work, then close). */
@@ -30,14 +35,62 @@ export interface RunningService {
   stop(): Promise<void>;
 }
 
-export function serviceHandle(name: string, app: INestMicroservice, logger: BusLogger): RunningService {
+/**
+ * How long a service's stop waits for its work in flight (handlers, their publishes) before it
+ * gives up on it: a message not settled by then comes back after its ack wait. Together with the
+ * connection's bounded close (closeConnection) a stopping process exits within 10 s whatever the
+ * state of NATS (README, "Stopping").
+ */
+export const STOP_TIMEOUT_MS = 5_000;
+
+export interface ServiceHandleOptions {
+  /** Runs first (the dispatcher hands its running attempts back). */
+  beforeClose?: () => void;
+  timeoutMs?: number;
+}
+
+export function serviceHandle(
+  name: string,
+  app: INestMicroservice,
+  logger: BusLogger,
+  options: ServiceHandleOptions = {},
+): RunningService {
   let stopping: Promise<void> | undefined;
   return {
     name,
     app,
     stop() {
-      stopping ??= app.close().then(() => logger.info({ service: name }, 'stopped'));
+      stopping ??= (async () => {
+        options.beforeClose?.();
+        const finished = await within(app.close(), options.timeoutMs ?? STOP_TIMEOUT_MS);
+        if (finished) logger.info({ service: name }, 'stopped');
+        else
+          logger.warn(
+            { service: name, waitedMs: options.timeoutMs ?? STOP_TIMEOUT_MS },
+            'stopped without waiting for the work still in flight: its messages come back after their ack wait',
+          );
+      })();
       return stopping;
     },
   };
+}
+
+/** How long closeConnection lets a drain flush before it closes the connection outright. */
+export const DRAIN_TIMEOUT_MS = 2_000;
+
+/**
+ * Drains a connection (flushes what was published, answers in flight) for at most `timeoutMs`,
+ * then closes it: with NATS unreachable a drain never ends on its own.
+ */
+export async function closeConnection(nc: NatsConnection, timeoutMs = DRAIN_TIMEOUT_MS): Promise<void> {
+  if (nc.isClosed()) return;
+  await within(
+    nc.drain().catch(() => undefined),
+    timeoutMs,
+  );
+  if (!nc.isClosed())
+    await within(
+      nc.close().catch(() => undefined),
+      500,
+    );
 }

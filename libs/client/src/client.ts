@@ -13,10 +13,12 @@ import {
   connectNats,
   DeadLetterRecord,
   decode,
-  decodeRecord,
+  decodeStoredRecord,
   encode,
   publishJson,
   readEvents,
+  readResultsValue,
+  resolveClaim,
   resultsValueLimit,
   type StoredEvent,
 } from '@orchestra/bus';
@@ -115,7 +117,7 @@ export class OrchestraClient {
   /** The stored `execution_results`, or null while the results service has not written any. */
   async results(execution_id: string): Promise<ExecutionResults | null> {
     const entry = await (await this.kv()).get(execution_id);
-    return entry?.operation === 'PUT' ? (decode(entry.value) as ExecutionResults) : null;
+    return (await readResultsValue(this.js, entry)) as ExecutionResults | null;
   }
 
   /**
@@ -148,7 +150,7 @@ export class OrchestraClient {
     try {
       for await (const entry of watcher) {
         if (entry.operation !== 'PUT') continue;
-        const results = decode(entry.value) as ExecutionResults;
+        const results = (await readResultsValue(this.js, entry)) as ExecutionResults;
         if (isFinal(results.status)) return results;
       }
       return undefined;
@@ -161,7 +163,7 @@ export class OrchestraClient {
   async replay(execution_id: string): Promise<ReplayReport> {
     const events = await this.events(execution_id);
     if (events.length === 0) throw new NotFoundError(`no execution ${execution_id}`);
-    // The same fitting the results service applies to a value too large for one message.
+    // The same fitting the results service applies to a value over ORCHESTRA_MAX_VALUE_BYTES.
     const limit = resultsValueLimit(this.nc);
     const recomputed = fitResults(
       toExecutionResults(fold(events.map((stored) => stored.event)), execution_id),
@@ -175,8 +177,10 @@ export class OrchestraClient {
     const kv = await this.kv();
     const all: ExecutionResults[] = [];
     for await (const key of await kv.keys()) {
-      const entry = await kv.get(key);
-      if (entry?.operation === 'PUT') all.push(decode(entry.value) as ExecutionResults);
+      const results = (await readResultsValue(this.js, await kv.get(key)).catch(
+        () => null,
+      )) as ExecutionResults | null;
+      if (results) all.push(results);
     }
     all.sort((a, b) => (b.started_at ?? '').localeCompare(a.started_at ?? ''));
     return all.slice(0, limit);
@@ -198,7 +202,7 @@ export class OrchestraClient {
       for await (const msg of messages) {
         // A stored message is a record: the events of one decision. An invalid one is skipped
         // here (readEvents reports it with its reasons).
-        const decoded = decodeRecord(msg.subject, msg.data);
+        const decoded = await decodeStoredRecord(this.js, msg.subject, msg.data);
         if (!decoded.ok) continue;
         for (const event of decoded.events) {
           yield { seq: msg.seq, event };
@@ -240,7 +244,9 @@ export class OrchestraClient {
 
   /** A request to the `orchestra.api.*` endpoints, for clients that prefer request/reply. */
   async request<T>(endpoint: Parameters<typeof Subjects.api>[0], body: unknown, timeout = 5_000): Promise<T> {
-    const reply = decode((await this.nc.request(Subjects.api(endpoint), encode(body), { timeout })).data) as
+    const answer = await this.nc.request(Subjects.api(endpoint), encode(body), { timeout });
+    // A reply larger than one message is a reference to its stored copy (see @orchestra/bus claim.ts).
+    const reply = decode(await resolveClaim(this.js, answer.data)) as
       | { error: { code: string; message: string } }
       | T;
     if (reply && typeof reply === 'object' && 'error' in reply) {

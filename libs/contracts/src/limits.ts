@@ -22,11 +22,17 @@ export const LIMITS = {
   backoffMs: 60 * 60 * 1000,
   /** Bytes of one task's input_context, as JSON, before and after reference resolution. */
   inputBytes: 256 * 1024,
-  /** Bytes of one task's output, as JSON, accepted from a plugin. */
-  outputBytes: 512 * 1024,
+  /**
+   * Bytes of one task's output, as JSON, accepted from a plugin. An output larger than one NATS
+   * message travels through the object store (README, "Large values").
+   */
+  outputBytes: 32 * 1024 * 1024,
   idLength: 128,
-  /** Bytes of one execution_results value in the results bucket (same max_payload bound). */
-  resultsBytes: 1024 * 1024 - 16 * 1024,
+  /**
+   * Default bound on any one value on the bus (a message, an event record, an execution_results
+   * value), whole or through the object store; `ORCHESTRA_MAX_VALUE_BYTES` changes it.
+   */
+  valueBytes: 64 * 1024 * 1024,
   /** Issues listed in one rejection; the count of the rest is given. */
   issuesPerRejection: 100,
 } as const;

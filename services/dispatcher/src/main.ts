@@ -96,7 +96,7 @@ export async function startDispatcher(options: DispatcherOptions): Promise<Runni
   await app.listen();
   const announcement = await announce(options, plugins, concurrency, runner);
   options.logger.info({ service: 'dispatcher', plugins: plugins.map((p) => p.name) }, 'started');
-  const handle = serviceHandle('dispatcher', app, options.logger);
+  const handle = serviceHandle('dispatcher', app, options.logger, { beforeClose: () => runner.stop() });
   return {
     ...handle,
     // Leaves the announcement first: a draining dispatcher no longer counts as serving its plugins.

@@ -1,9 +1,13 @@
+import { maxValueBytes } from '@orchestra/bus';
 import { depthExceeding, type JsonValue, LIMITS } from '@orchestra/contracts';
 import { PluginError } from './plugin.js';
 
+/** Room for the rest of a TaskOutcome around its output. */
+const OUTCOME_ENVELOPE_BYTES = 16 * 1024;
+
 /**
  * A plugin's return value as the outcome's output: a JSON value within the limits every outcome
- * is held to (README, Plans: 512 KiB, nesting depth 64). Anything else fails the attempt with a
+ * is held to (README, Plans: 32 MiB, nesting depth 64). Anything else fails the attempt with a
  * code saying which limit it broke.
  */
 export function checkedOutput(output: unknown): JsonValue {
@@ -17,8 +21,10 @@ export function checkedOutput(output: unknown): JsonValue {
     throw new PluginError(`output is not serialisable as JSON: ${reason}`, 'OUTPUT_NOT_JSON');
   }
   const bytes = Buffer.byteLength(text);
-  if (bytes > LIMITS.outputBytes) {
-    throw new PluginError(`output is ${bytes} bytes; the limit is ${LIMITS.outputBytes}`, 'OUTPUT_TOO_LARGE');
+  // The contract's bound, and the bus's (ORCHESTRA_MAX_VALUE_BYTES, less the outcome's envelope).
+  const limit = Math.min(LIMITS.outputBytes, maxValueBytes() - OUTCOME_ENVELOPE_BYTES);
+  if (bytes > limit) {
+    throw new PluginError(`output is ${bytes} bytes; the limit is ${limit}`, 'OUTPUT_TOO_LARGE');
   }
   const value: unknown = JSON.parse(text);
   const deep = depthExceeding(value, LIMITS.jsonDepth, 'output');

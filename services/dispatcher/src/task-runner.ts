@@ -67,7 +67,16 @@ export class TaskRunner {
     });
   }
 
+  /** Set by stop(): an attempt aborted from then on is handed back, not acked. */
+  private stopping = false;
+
+  /**
+   * Aborts the running attempts and hands their commands back (nak without delay), so another
+   * dispatcher runs them at once instead of after their deadline (the attempt runs again: at
+   * least once, docs/reliability.md). Idempotent.
+   */
   stop(): void {
+    this.stopping = true;
     this.cancelSubscription?.unsubscribe();
     for (const controllers of this.running.values()) {
       for (const controller of controllers) controller.abort(new Error('dispatcher stopping'));
@@ -83,6 +92,7 @@ export class TaskRunner {
     };
     const plugin = this.plugins.get(task.plugin);
     if (!plugin) return { term: `this dispatcher does not host plugin ${task.plugin}` };
+    if (this.stopping) return { nak: 0 };
     const remaining = task.deadline_at - this.clock.now();
     if (remaining <= 0) {
       this.logger.debug(log, 'deadline passed before start: left to the orchestrator to time out');
@@ -116,7 +126,8 @@ export class TaskRunner {
         metrics.taskFinished(task.plugin, 'aborted', this.clock.now() - started);
         this.activity.ended(plugin.name, 'aborted');
         this.logger.debug({ ...log, reason: String(controller.signal.reason) }, 'attempt aborted');
-        return { ack: true };
+        // Cancelled or past its deadline: the orchestrator decides. Stopping: another dispatcher runs it.
+        return this.stopping ? { nak: 0 } : { ack: true };
       }
       outcome = this.failed(task, error, started, usage.total);
     } finally {

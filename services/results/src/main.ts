@@ -1,4 +1,4 @@
-import { jetstream, jetstreamManager } from '@nats-io/jetstream';
+import { type JetStreamClient, jetstream, jetstreamManager } from '@nats-io/jetstream';
 import type { KV } from '@nats-io/kv';
 import type { NatsConnection } from '@nats-io/transport-node';
 import { type DynamicModule, Module } from '@nestjs/common';
@@ -38,13 +38,18 @@ export interface ResultsOptions {
 
 @Module({})
 class ResultsModule {
-  static forRoot(kv: KV, projector: ResultsProjector, timing: ResultsTiming): DynamicModule {
+  static forRoot(
+    js: JetStreamClient,
+    kv: KV,
+    projector: ResultsProjector,
+    timing: ResultsTiming,
+  ): DynamicModule {
     return {
       module: ResultsModule,
       controllers: [ResultsController],
       providers: [
         { provide: ResultsProjector, useValue: projector },
-        { provide: ResultsApi, useValue: new ResultsApi(kv) },
+        { provide: ResultsApi, useValue: new ResultsApi(js, kv) },
         { provide: ResultsTiming, useValue: timing },
       ],
     };
@@ -55,9 +60,11 @@ class ResultsModule {
 export async function startResults(options: ResultsOptions): Promise<RunningService> {
   if (options.provision !== false) await provisionAll(options.connection);
   const ackWaitMs = options.ackWaitMs ?? DEFAULT_ACK_WAIT_MS;
-  const kv = await openResultsBucket(jetstream(options.connection));
+  const js = jetstream(options.connection);
+  const kv = await openResultsBucket(js);
   const projector = new ResultsProjector(
     await jetstreamManager(options.connection),
+    js,
     kv,
     options.logger,
     resultsValueLimit(options.connection),
@@ -86,7 +93,7 @@ export async function startResults(options: ResultsOptions): Promise<RunningServ
     },
   });
   const app = await NestFactory.createMicroservice(
-    ResultsModule.forRoot(kv, projector, new ResultsTiming(Math.max(50, Math.floor(ackWaitMs / 3)))),
+    ResultsModule.forRoot(js, kv, projector, new ResultsTiming(Math.max(50, Math.floor(ackWaitMs / 3)))),
     {
       strategy: server,
       logger: false,

@@ -37,7 +37,8 @@ describe('ResultsProjector', () => {
     await nc.close();
   });
 
-  const projector = (store: KV = kv) => new ResultsProjector(jsm, store, noopLogger, 1024 * 1024);
+  const projector = (store: KV = kv) =>
+    new ResultsProjector(jsm, jetstream(nc), store, noopLogger, 1024 * 1024);
   const newLog = () => new EventLog(jetstream(nc), `proj-${++counter}`);
   /** Hands messages to the projector as the consumer does: all at once, in order. */
   const deliver = (to: ResultsProjector, messages: readonly StoredMessage[]) =>

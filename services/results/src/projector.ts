@@ -1,6 +1,14 @@
-import type { JetStreamManager } from '@nats-io/jetstream';
+import type { JetStreamClient, JetStreamManager } from '@nats-io/jetstream';
 import type { KV } from '@nats-io/kv';
-import { type BusLogger, encode, errorFields, isWrongLastSequence, readEvents } from '@orchestra/bus';
+import {
+  type BusLogger,
+  encode,
+  errorFields,
+  isWrongLastSequence,
+  readEvents,
+  releaseClaim,
+  writeResultsValue,
+} from '@orchestra/bus';
 import { type ExecutionEvent, ValidationError } from '@orchestra/contracts';
 import { ExecutionFold, type ExecutionState, fitResults, toExecutionResults } from '@orchestra/execution';
 
@@ -29,6 +37,8 @@ interface Lane {
   writtenSeq: number;
   /** Revision of the bucket entry (0: none yet): read before the log, then each write's own. */
   revision: number;
+  /** The stored copy this lane's last write refers to (a large value), released when replaced. */
+  claimed: string | undefined;
   /** Messages that came while the log was being read, in delivery order. */
   queued: Message[];
   /** Messages folded into `fold`, waiting for a write that includes them. */
@@ -62,9 +72,10 @@ export class ResultsProjector {
 
   constructor(
     private readonly jsm: JetStreamManager,
+    private readonly js: JetStreamClient,
     private readonly kv: KV,
     private readonly logger: BusLogger,
-    /** Largest bucket value the server takes (its max_payload, less room for headers). */
+    /** Largest results value kept whole (resultsValueLimit); larger ones go through the payloads bucket. */
     private readonly maxValueBytes: number,
     private readonly capacity = 10_000,
   ) {}
@@ -124,6 +135,7 @@ export class ResultsProjector {
       seq: 0,
       writtenSeq: 0,
       revision: 0,
+      claimed: undefined,
       queued: [],
       waiting: [],
       writing: undefined,
@@ -235,10 +247,11 @@ export class ResultsProjector {
     let value: Uint8Array;
     try {
       value = this.encodeResults(state, id);
-      lane.revision =
-        lane.revision === 0
-          ? await this.kv.create(id, value)
-          : await this.kv.update(id, value, lane.revision);
+      const written = await writeResultsValue(this.js, this.kv, id, value, lane.revision);
+      lane.revision = written.revision;
+      // The previous copy is replaced; a reader holding the old reference reads the entry again.
+      if (lane.claimed !== undefined) void releaseClaim(this.js, lane.claimed);
+      lane.claimed = written.claimed;
     } catch (error) {
       if (lane.retired) return 0;
       if (isWrongLastSequence(error) && lane.conflicts < MAX_WRITE_CONFLICTS) {

@@ -1,5 +1,6 @@
+import type { JetStreamClient } from '@nats-io/jetstream';
 import type { KV } from '@nats-io/kv';
-import { decode } from '@orchestra/bus';
+import { readResultsValue } from '@orchestra/bus';
 import { ExecutionRef, ExecutionResults, NotFoundError, parseOrThrow } from '@orchestra/contracts';
 import { z } from 'zod';
 
@@ -19,13 +20,16 @@ export interface ExecutionListing {
 
 /** Queries over the results bucket: one execution's results, and a listing newest first. */
 export class ResultsApi {
-  constructor(private readonly kv: KV) {}
+  constructor(
+    private readonly js: JetStreamClient,
+    private readonly kv: KV,
+  ) {}
 
   async results(request: unknown): Promise<ExecutionResults> {
     const { execution_id } = parseOrThrow(ExecutionRef, request, 'results request');
     const entry = await this.kv.get(execution_id);
     if (entry?.operation !== 'PUT') throw new NotFoundError(`no execution_results for ${execution_id}`);
-    return ExecutionResults.parse(decode(entry.value));
+    return ExecutionResults.parse(await readResultsValue(this.js, entry));
   }
 
   async list(request: unknown): Promise<{ executions: ExecutionListing[] }> {
@@ -34,7 +38,7 @@ export class ResultsApi {
     for await (const key of await this.kv.keys()) {
       const entry = await this.kv.get(key);
       if (entry?.operation !== 'PUT') continue;
-      const results = ExecutionResults.safeParse(decode(entry.value));
+      const results = ExecutionResults.safeParse(await readResultsValue(this.js, entry).catch(() => null));
       if (!results.success) continue;
       const { execution_id, plan_id, started_at, finished_at, summary } = results.data;
       if (status && results.data.status !== status) continue;

@@ -1,7 +1,5 @@
-import { jetstream, jetstreamManager } from '@nats-io/jetstream';
-import { Kvm } from '@nats-io/kv';
-import { connectNats, DEFAULT_NATS_URL, ensureResultsBucket, provisionStreams } from '@orchestra/bus';
-import { Buckets } from '@orchestra/contracts';
+import { jetstreamManager } from '@nats-io/jetstream';
+import { connectNats, DEFAULT_NATS_URL, provisionEverything, retentionFromEnv } from '@orchestra/bus';
 import type { CommandRegistration } from '../context.js';
 import { natsUrl } from '../nats-location.js';
 import { provisionSettings } from '../stack.js';
@@ -15,7 +13,7 @@ export const registerProvision: CommandRegistration = (program, cli) => {
   program
     .command('provision')
     .description(
-      'create or update the streams and the results bucket, then exit (ORCHESTRA_STREAM_REPLICAS sets their replicas)',
+      'create or update the streams, the results bucket and the payloads object store, then exit (ORCHESTRA_STREAM_REPLICAS sets their replicas, ORCHESTRA_*_MAX_AGE and _MAX_BYTES their retention)',
     )
     .action(async () => {
       const { replicas } = provisionSettings(cli.io.env);
@@ -23,11 +21,10 @@ export const registerProvision: CommandRegistration = (program, cli) => {
       const nc = await connectNats({ servers: url.split(','), name: 'orchestra-provision', env: cli.io.env });
       try {
         const jsm = await jetstreamManager(nc);
-        for (const { stream, action } of await provisionStreams(jsm, { replicas })) {
+        const retention = retentionFromEnv(cli.io.env);
+        for (const { stream, action } of await provisionEverything(jsm, { replicas, retention })) {
           cli.out(`${stream}: ${action}`);
         }
-        await ensureResultsBucket(new Kvm(jetstream(nc)), { replicas });
-        cli.out(`KV ${Buckets.results}: ready`);
       } finally {
         await nc.close();
       }

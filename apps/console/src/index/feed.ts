@@ -23,6 +23,8 @@ export function startIndexFeed(
   openBucket: () => Promise<KV>,
   index: ExecutionIndex,
   logger: BusLogger,
+  /** Reads a value stored through the object store (a large execution, see @orchestra/bus claim.ts). */
+  resolve: (data: Uint8Array) => Promise<Uint8Array> = async (data) => data,
 ): IndexFeed {
   let stopped = false;
   let stopWatch: (() => void) | undefined;
@@ -46,7 +48,7 @@ export function startIndexFeed(
         if (stopped) watcher.stop();
         for await (const entry of watcher) {
           failures = 0;
-          apply(index, entry, logger);
+          await apply(index, entry, logger, resolve);
           if (entry.isUpdate) markReady();
         }
       } catch (error) {
@@ -68,14 +70,19 @@ export function startIndexFeed(
   };
 }
 
-function apply(index: ExecutionIndex, entry: KvWatchEntry, logger: BusLogger): void {
+async function apply(
+  index: ExecutionIndex,
+  entry: KvWatchEntry,
+  logger: BusLogger,
+  resolve: (data: Uint8Array) => Promise<Uint8Array>,
+): Promise<void> {
   if (entry.operation !== 'PUT') {
     index.remove(entry.key, entry.revision);
     return;
   }
   let json: unknown;
   try {
-    json = JSON.parse(decodeText(entry.value));
+    json = JSON.parse(decodeText(await resolve(entry.value)));
   } catch (error) {
     logger.warn({ key: entry.key, ...errorFields(error) }, 'console: results value is not JSON; skipped');
     return;
