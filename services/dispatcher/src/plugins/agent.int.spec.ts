@@ -1,3 +1,4 @@
+import { LIMITS } from '@orchestra/contracts';
 import { useNatsServer } from '@orchestra/testing';
 import { DispatchHarness, failed } from '../../../../test/support/dispatch-harness.js';
 import { ModelServer, readSeedPrompt } from '../../../../test/support/model-server.js';
@@ -270,7 +271,7 @@ describe('agent plugins: bad answers and faults', () => {
       'BAD_RESPONSE',
     ],
     ['an empty reply', { reply: '' }, 'EMPTY_REPLY'],
-    ['a reply over the output limit', { reply: 'x'.repeat(600_000) }, 'OUTPUT_TOO_LARGE'],
+    ['a reply over the output limit', { reply: 'x'.repeat(LIMITS.outputBytes + 1) }, 'OUTPUT_TOO_LARGE'],
     ['a closed connection', { destroy: true }, 'CONNECTION_FAILED'],
     ['a reply slower than timeout_ms', { reply: '{}', delayMs: 2_000 }, 'UPSTREAM_TIMEOUT'],
   ] as const)('fails the attempt on %s with a clear code, once', async (_what, scene, code) => {

@@ -1,6 +1,7 @@
 import { createHmac, timingSafeEqual } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { LIMITS } from '@orchestra/contracts';
 import { freePort, useNatsServer } from '@orchestra/testing';
 import { DispatchHarness, failed } from '../../../../test/support/dispatch-harness.js';
 import { waitFor } from '../../../../test/support/wait.js';
@@ -131,7 +132,7 @@ describe('http plugins', () => {
     ['an empty body', (res: ServerResponse) => res.writeHead(200).end(), 'EMPTY_REPLY'],
     [
       'a body over the output limit',
-      (res: ServerResponse) => json(res, 200, { big: 'x'.repeat(600_000) }),
+      (res: ServerResponse) => json(res, 200, { big: 'x'.repeat(LIMITS.outputBytes + 1) }),
       'OUTPUT_TOO_LARGE',
     ],
     ['a closed connection', (res: ServerResponse) => res.socket?.destroy(), 'CONNECTION_FAILED'],

@@ -1,4 +1,4 @@
-import type { DispatchTask } from '@orchestra/contracts';
+import { type DispatchTask, LIMITS } from '@orchestra/contracts';
 import { compileSchema } from '../json-schema.js';
 import { renderPrompt, SEED_PROMPT, schemaInstruction } from './prompt.js';
 import { outputOfReply } from './reply.js';
@@ -77,7 +77,7 @@ describe("a model's reply as the output", () => {
 
   it('refuses an empty reply and one over the output limit', () => {
     expect(() => outputOfReply('  \n', undefined)).toThrow(expect.objectContaining({ code: 'EMPTY_REPLY' }));
-    expect(() => outputOfReply('y'.repeat(600_000), undefined)).toThrow(
+    expect(() => outputOfReply('y'.repeat(LIMITS.outputBytes + 1), undefined)).toThrow(
       expect.objectContaining({ code: 'OUTPUT_TOO_LARGE' }),
     );
   });
