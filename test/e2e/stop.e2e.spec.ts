@@ -1,6 +1,6 @@
 import { OrchestraClient } from '@orchestra/client';
+import { type NatsServerHandle, startNatsServer } from '@orchestra/testing';
 import { ServiceProcess } from '../support/cli.js';
-import { type NatsServerHandle, startNatsServer } from '../support/nats-server.js';
 import { waitFor } from '../support/wait.js';
 
 /**

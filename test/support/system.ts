@@ -95,7 +95,8 @@ export class InProcessSystem {
   }
 
   async results(execution_id: string): Promise<ExecutionResults | undefined> {
-    const value = await readResultsValue(jetstream(this.client), await this.kv.get(execution_id));
+    const read = () => this.kv.get(execution_id);
+    const value = await readResultsValue(jetstream(this.client), await read(), read);
     return (value ?? undefined) as ExecutionResults | undefined;
   }
 

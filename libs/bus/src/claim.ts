@@ -141,9 +141,52 @@ export async function resolveClaim(js: JetStreamClient, data: Uint8Array): Promi
       { path: '$claim.bytes', message: `larger than ORCHESTRA_MAX_VALUE_BYTES (${maxValueBytes()})` },
     ]);
   }
-  const blob = await (await payloadStore(js)).getBlob(claim.name);
+  const blob = await readObject(await payloadStore(js), claim.name);
   if (blob === null) throw new ClaimMissingError(claim.name);
   return blob;
+}
+
+/** Longest pause between two chunks of a stored value before reading it is given up. */
+const CHUNK_IDLE_MS = 5_000;
+
+/**
+ * The object's bytes, or null when it is gone. Unlike nats.js's getBlob it never waits for ever:
+ * an object deleted between its metadata and its chunks (a results value replaced meanwhile)
+ * leaves the reader waiting for chunks that will not come, so a pause longer than CHUNK_IDLE_MS
+ * throws ClaimUnreadableError (the caller reads the reference again, or redelivers).
+ */
+async function readObject(store: ObjectStore, name: string): Promise<Uint8Array | null> {
+  const result = await store.get(name);
+  if (result === null) return null;
+  const reader = result.data.getReader();
+  const chunks: Uint8Array[] = [];
+  let size = 0;
+  try {
+    for (;;) {
+      let timer: ReturnType<typeof setTimeout> | undefined;
+      const idle = new Promise<never>((_, reject) => {
+        timer = setTimeout(() => reject(new ClaimUnreadableError(name)), CHUNK_IDLE_MS);
+      });
+      const next = await Promise.race([reader.read(), idle]).finally(() => clearTimeout(timer));
+      if (next.done) break;
+      chunks.push(next.value);
+      size += next.value.length;
+    }
+    const error = await result.error;
+    if (error) throw error;
+  } catch (error) {
+    void reader.cancel().catch(() => undefined);
+    throw error;
+  }
+  return chunks.length === 1 ? (chunks[0] as Uint8Array) : Buffer.concat(chunks, size);
+}
+
+/** A stored value that stopped arriving part-way: replaced or deleted while it was read, or an outage. */
+export class ClaimUnreadableError extends Error {
+  constructor(name: string) {
+    super(`the stored value ${name} stopped arriving (replaced while read, or the server is away)`);
+    this.name = 'ClaimUnreadableError';
+  }
 }
 
 /** The object a reference names is gone: past the bucket's retention, or never stored. */

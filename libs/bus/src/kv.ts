@@ -3,7 +3,14 @@ import { StorageType } from '@nats-io/jetstream';
 import { type KV, type KvEntry, Kvm, type KvOptions } from '@nats-io/kv';
 import type { NatsConnection } from '@nats-io/transport-node';
 import { Buckets } from '@orchestra/contracts';
-import { claimIfLarge, maxValueBytes, releaseClaim, resolveClaim } from './claim.js';
+import {
+  ClaimMissingError,
+  ClaimUnreadableError,
+  claimIfLarge,
+  maxValueBytes,
+  releaseClaim,
+  resolveClaim,
+} from './claim.js';
 import { decode } from './codec.js';
 
 export interface ResultsBucketOptions {
@@ -62,8 +69,23 @@ export async function writeResultsValue(
   }
 }
 
-/** The results a bucket entry holds (its stored copy when it is a reference); null when deleted. */
-export async function readResultsValue(js: JetStreamClient, entry: KvEntry | null): Promise<unknown> {
-  if (entry?.operation !== 'PUT') return null;
-  return decode(await resolveClaim(js, entry.value));
+/**
+ * The results a bucket entry holds (its stored copy when it is a reference); null when deleted.
+ * `reread` gets the entry again when the copy was replaced while it was read.
+ */
+export async function readResultsValue(
+  js: JetStreamClient,
+  entry: KvEntry | null,
+  reread?: () => Promise<KvEntry | null>,
+): Promise<unknown> {
+  for (let attempt = 1; ; attempt++) {
+    if (entry?.operation !== 'PUT') return null;
+    try {
+      return decode(await resolveClaim(js, entry.value));
+    } catch (error) {
+      const replaced = error instanceof ClaimMissingError || error instanceof ClaimUnreadableError;
+      if (!replaced || !reread || attempt >= 3) throw error;
+      entry = await reread();
+    }
+  }
 }

@@ -116,8 +116,9 @@ export class OrchestraClient {
 
   /** The stored `execution_results`, or null while the results service has not written any. */
   async results(execution_id: string): Promise<ExecutionResults | null> {
-    const entry = await (await this.kv()).get(execution_id);
-    return (await readResultsValue(this.js, entry)) as ExecutionResults | null;
+    const kv = await this.kv();
+    const read = () => kv.get(execution_id);
+    return (await readResultsValue(this.js, await read(), read)) as ExecutionResults | null;
   }
 
   /**
@@ -150,7 +151,9 @@ export class OrchestraClient {
     try {
       for await (const entry of watcher) {
         if (entry.operation !== 'PUT') continue;
-        const results = (await readResultsValue(this.js, entry)) as ExecutionResults;
+        const results = (await readResultsValue(this.js, entry, () =>
+          kv.get(execution_id),
+        )) as ExecutionResults;
         if (isFinal(results.status)) return results;
       }
       return undefined;
@@ -177,7 +180,7 @@ export class OrchestraClient {
     const kv = await this.kv();
     const all: ExecutionResults[] = [];
     for await (const key of await kv.keys()) {
-      const results = (await readResultsValue(this.js, await kv.get(key)).catch(
+      const results = (await readResultsValue(this.js, await kv.get(key), () => kv.get(key)).catch(
         () => null,
       )) as ExecutionResults | null;
       if (results) all.push(results);

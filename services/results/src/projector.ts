@@ -50,6 +50,8 @@ interface Lane {
 }
 
 const MAX_WRITE_CONFLICTS = 10;
+/** How long a replaced results value's stored copy stays readable. */
+const RELEASE_AFTER_MS = 30_000;
 /** Writes of values at least this large are followed by a pause as long as they took... */
 const PACE_FROM_BYTES = 256 * 1024;
 /** ...of at most this long (ms). */
@@ -249,8 +251,11 @@ export class ResultsProjector {
       value = this.encodeResults(state, id);
       const written = await writeResultsValue(this.js, this.kv, id, value, lane.revision);
       lane.revision = written.revision;
-      // The previous copy is replaced; a reader holding the old reference reads the entry again.
-      if (lane.claimed !== undefined) void releaseClaim(this.js, lane.claimed);
+      // The previous copy is replaced. Deleted a while later, so a reader that got the old
+      // reference just now still finds it (one that does not reads the entry again).
+      const replaced = lane.claimed;
+      if (replaced !== undefined)
+        setTimeout(() => void releaseClaim(this.js, replaced), RELEASE_AFTER_MS).unref();
       lane.claimed = written.claimed;
     } catch (error) {
       if (lane.retired) return 0;

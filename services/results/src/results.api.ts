@@ -29,7 +29,7 @@ export class ResultsApi {
     const { execution_id } = parseOrThrow(ExecutionRef, request, 'results request');
     const entry = await this.kv.get(execution_id);
     if (entry?.operation !== 'PUT') throw new NotFoundError(`no execution_results for ${execution_id}`);
-    return ExecutionResults.parse(await readResultsValue(this.js, entry));
+    return ExecutionResults.parse(await readResultsValue(this.js, entry, () => this.kv.get(execution_id)));
   }
 
   async list(request: unknown): Promise<{ executions: ExecutionListing[] }> {
@@ -38,7 +38,9 @@ export class ResultsApi {
     for await (const key of await this.kv.keys()) {
       const entry = await this.kv.get(key);
       if (entry?.operation !== 'PUT') continue;
-      const results = ExecutionResults.safeParse(await readResultsValue(this.js, entry).catch(() => null));
+      const results = ExecutionResults.safeParse(
+        await readResultsValue(this.js, entry, () => this.kv.get(key)).catch(() => null),
+      );
       if (!results.success) continue;
       const { execution_id, plan_id, started_at, finished_at, summary } = results.data;
       if (status && results.data.status !== status) continue;
