@@ -1,4 +1,9 @@
-import { LOCAL_SERVER_ENVIRONMENT, NATS_ENVIRONMENT } from '@orchestra/bus';
+import {
+  CLAIM_ENVIRONMENT,
+  LOCAL_SERVER_ENVIRONMENT,
+  NATS_ENVIRONMENT,
+  RETENTION_ENVIRONMENT,
+} from '@orchestra/bus';
 import {
   type Env,
   type EnvSpec,
@@ -24,7 +29,7 @@ export const PROVISION_ENVIRONMENT = {
     true,
   ),
   ORCHESTRA_STREAM_REPLICAS: variable.integer(
-    'replicas of every stream and of the results bucket',
+    'replicas of every stream, of the results bucket and of the payloads object store',
     { min: 1, max: 5 },
     1,
   ),
@@ -50,6 +55,8 @@ const SERVICE_PROCESS = {
   ...TRACING_ENVIRONMENT,
   ...LOG_ENVIRONMENT,
   ...PROVISION_ENVIRONMENT,
+  ...RETENTION_ENVIRONMENT,
+  ...CLAIM_ENVIRONMENT,
 };
 
 /** One schema per service: what a process running it reads. */
@@ -63,7 +70,7 @@ export const SERVICE_ENVIRONMENTS = {
 const READERS: [string, EnvSpec][] = [
   ...Object.entries(SERVICE_ENVIRONMENTS),
   ['console', { ...NATS_ENVIRONMENT, ...LOG_ENVIRONMENT, ...CONSOLE_ENVIRONMENT }],
-  ['cli', { ...NATS_ENVIRONMENT, ...CLI_ENVIRONMENT }],
+  ['cli', { ...NATS_ENVIRONMENT, ...CLI_ENVIRONMENT, ...CLAIM_ENVIRONMENT, ...RETENTION_ENVIRONMENT }],
 ];
 
 /** Every problem of the environment of a process running `services`, each variable once. */

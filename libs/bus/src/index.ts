@@ -23,6 +23,7 @@ export {
 export {
   CLAIM_ENVIRONMENT,
   ClaimMissingError,
+  ClaimUnreadableError,
   claimIfLarge,
   claimReference,
   configureClaims,
