@@ -1,10 +1,12 @@
 import { setTimeout as sleep } from 'node:timers/promises';
+import { createUser } from '@nats-io/nkeys';
+import { signerFromKey } from '@orchestra/bus';
 import { OrchestraClient } from '@orchestra/client';
 import { type NatsServerHandle, startNatsServer } from '@orchestra/testing';
 import { ServiceProcess } from '../support/cli.js';
 import { type FaultPlan, faultPlan } from './plans.js';
 import { type Fault, type FaultSettings, faultOrder, LONG, SHORT, seededRandom } from './schedule.js';
-import { readExecution, type Tally, table, verifyExecution } from './verify.js';
+import { readExecution, type Tally, table, verifyExecution, verifyLog } from './verify.js';
 
 /**
  * Invariant 5 under fire: many executions of mixed plans while a seeded schedule kill -9s the
@@ -19,6 +21,10 @@ const settings: FaultSettings = {
 
 type Role = 'orchestrator' | 'dispatcher' | 'results';
 const REPLICAS: Record<Role, number> = { orchestrator: 2, dispatcher: 2, results: 1 };
+/** Every orchestrator signs with this key, so `orchestra verify` checks each record's signature too. */
+const SIGNING_KEY = new TextDecoder().decode(createUser().getSeed());
+const VERIFY_KEY = signerFromKey(SIGNING_KEY).keyId;
+const serviceEnv = { ORCHESTRA_SIGNING_KEY: SIGNING_KEY };
 
 describe(`fault suite (${process.env.FAULTS === 'long' ? 'long' : 'short'}, seed ${settings.seed})`, () => {
   let server: NatsServerHandle;
@@ -33,7 +39,7 @@ describe(`fault suite (${process.env.FAULTS === 'long' ? 'long' : 'short'}, seed
     server = await startNatsServer();
     for (const role of Object.keys(REPLICAS) as Role[]) {
       for (let i = 0; i < REPLICAS[role]; i++)
-        processes[role].push(await ServiceProcess.start(role, server.url));
+        processes[role].push(await ServiceProcess.start(role, server.url, serviceEnv));
     }
     const client = await OrchestraClient.connect({ servers: [server.url], env: {} });
     const random = seededRandom(settings.seed);
@@ -70,12 +76,20 @@ describe(`fault suite (${process.env.FAULTS === 'long' ? 'long' : 'short'}, seed
     for (const [id, plan] of accepted) {
       await client.waitForResults(id, 180_000).catch(() => undefined);
       const { events, stored } = await readExecution(client, id);
-      tally.verdicts.push(verifyExecution(id, events, stored, plan.expected));
+      const verdict = verifyExecution(id, events, stored, plan.expected);
+      verdict.chainProblem = await verifyLog(server.url, id, VERIFY_KEY);
+      tally.verdicts.push(verdict);
     }
     await client.close();
     console.log(`fault suite, seed ${settings.seed}\n${table(tally)}`);
     const failures = tally.verdicts.filter(
-      (v) => v.lost || v.unfinished || v.doubleCounted.length || v.replayMismatch || v.mismatches.length,
+      (v) =>
+        v.lost ||
+        v.unfinished ||
+        v.doubleCounted.length ||
+        v.replayMismatch ||
+        v.mismatches.length ||
+        v.chainProblem !== null,
     );
     const forced = tally.verdicts.flatMap((v) => v.killForced);
     if (forced.length > 0)
@@ -99,7 +113,7 @@ describe(`fault suite (${process.env.FAULTS === 'long' ? 'long' : 'short'}, seed
     const index = Math.floor(random() * list.length);
     await list[index]?.kill();
     await sleep(random() * 300);
-    list[index] = await ServiceProcess.start(fault, server.url);
+    list[index] = await ServiceProcess.start(fault, server.url, serviceEnv);
   }
 });
 

@@ -2,6 +2,8 @@ import { isDeepStrictEqual } from 'node:util';
 import type { OrchestraClient } from '@orchestra/client';
 import type { ExecutionEvent, ExecutionResults } from '@orchestra/contracts';
 import { fold, toExecutionResults } from '@orchestra/execution';
+import { REPO_ROOT } from '../support/cli.js';
+import { orchestraInProcess } from '../support/cli-in-process.js';
 import type { Expected } from './plans.js';
 
 export interface Verdict {
@@ -15,6 +17,11 @@ export interface Verdict {
   mismatches: string[];
   /** Differences explained by a kill: an attempt on a served plugin timed out. */
   killForced: string[];
+  /**
+   * What `orchestra verify` said when the log's chain or a signature did not verify (the first
+   * record that does not, docs/audit.md); null when it verified. Set by `verifyLog`.
+   */
+  chainProblem: string | null;
 }
 
 const TERMINAL = new Set<ExecutionEvent['type']>(['TaskSucceeded', 'TaskSkipped', 'TaskGaveUp']);
@@ -34,6 +41,7 @@ export function verifyExecution(
     replayMismatch: false,
     mismatches: [],
     killForced: [],
+    chainProblem: null,
   };
   if (verdict.lost) return verdict;
   const recomputed = toExecutionResults(fold(events), execution_id);
@@ -91,6 +99,24 @@ export async function readExecution(client: OrchestraClient, execution_id: strin
   }
 }
 
+/**
+ * `orchestra verify <id> --key <public key> --json`, through the CLI's main: the chain of every
+ * record and each signature by the key the orchestrators signed with. A problem, or null.
+ */
+export async function verifyLog(
+  natsUrl: string,
+  execution_id: string,
+  publicKey: string,
+): Promise<string | null> {
+  const run = await orchestraInProcess(['verify', execution_id, '--key', publicKey, '--json'], REPO_ROOT, {
+    NATS_URL: natsUrl,
+  });
+  if (run.code === 0) return null;
+  if (!run.stdout) return run.stderr.trim() || `exit code ${run.code}`;
+  const verdict = JSON.parse(run.stdout) as { first_problem?: { seq: number; problem: string } };
+  return `record at sequence ${verdict.first_problem?.seq}: ${verdict.first_problem?.problem}`;
+}
+
 export interface Tally {
   executions: number;
   kills: Record<string, number>;
@@ -109,6 +135,7 @@ export function table(tally: Tally): string {
     ['unfinished', sum((v) => v.unfinished)],
     ['double-counted', sum((v) => v.doubleCounted.length > 0)],
     ['replay mismatches', sum((v) => v.replayMismatch)],
+    ['logs failing orchestra verify', sum((v) => v.chainProblem !== null)],
     ['result mismatches', sum((v) => v.mismatches.length > 0)],
     ['kill-forced differences', sum((v) => v.killForced.length > 0)],
   ];

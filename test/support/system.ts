@@ -25,6 +25,8 @@ export type SystemRole = ServiceRole | 'client' | 'admin';
 export interface InProcessSystemOptions {
   /** Extra connection options (credentials, TLS) per role; a role without any connects anonymously. */
   connections?: Partial<Record<SystemRole, Partial<NodeConnectionOptions>>>;
+  /** ORCHESTRA_SIGNING_KEY of the orchestrator: it signs every record it appends (docs/audit.md). */
+  signingKey?: string;
 }
 
 /** The three services in this process, each on its own connection, against a test's nats-server. */
@@ -68,9 +70,10 @@ export class InProcessSystem {
   async startService(name: ServiceRole) {
     const connection = await this.connect(name);
     const options = { connection, logger: this.logger, provision: false };
+    const signing = this.options.signingKey ? { signingKey: this.options.signingKey } : {};
     const service =
       name === 'orchestrator'
-        ? await startOrchestrator(options)
+        ? await startOrchestrator({ ...options, ...signing })
         : name === 'dispatcher'
           ? await startDispatcher(options)
           : await startResults(options);

@@ -1,7 +1,6 @@
 import { jetstream } from '@nats-io/jetstream';
 import { createUser } from '@nats-io/nkeys';
 import { noopLogger, readAuditRecords, signerFromKey, verifierFromKey, verifyChain } from '@orchestra/bus';
-import { startOrchestrator } from '@orchestra/orchestrator';
 import { type NatsServerHandle, startNatsServer } from '../support/nats-server.js';
 import { InProcessSystem } from '../support/system.js';
 
@@ -13,14 +12,7 @@ describe('the orchestrator signs the log it appends', () => {
 
   beforeAll(async () => {
     server = await startNatsServer();
-    system = await new InProcessSystem(server).start(['dispatcher', 'results']);
-    const orchestrator = await startOrchestrator({
-      connection: await system.connect(),
-      logger: noopLogger,
-      provision: false,
-      signingKey: seed,
-    });
-    system.onStop(() => orchestrator.stop());
+    system = await new InProcessSystem(server, noopLogger, { signingKey: seed }).start();
   });
   afterAll(async () => {
     await system?.stop();

@@ -5,6 +5,7 @@ import { MessageIds, Streams } from '@orchestra/contracts';
 import { startDispatcher } from '@orchestra/dispatcher';
 import { type NatsServerHandle, startNatsServer } from '../support/nats-server.js';
 import { InProcessSystem } from '../support/system.js';
+import { deleteByMsgId as deleteStoredMessage } from '../support/tamper.js';
 import { waitFor } from '../support/wait.js';
 
 /**
@@ -29,15 +30,7 @@ describe('repairing an execution whose dispatch or timer was lost', () => {
     await server?.stop();
   });
 
-  /** Deletes the message stored under `msgId` in `stream`; true when it was there. */
-  async function deleteByMsgId(stream: string, msgId: string): Promise<boolean> {
-    const info = await jsm.streams.info(stream);
-    for (let seq = info.state.first_seq; seq <= info.state.last_seq; seq++) {
-      const msg = await jsm.streams.getMessage(stream, { seq }).catch(() => null);
-      if (msg?.header?.get('Nats-Msg-Id') === msgId) return jsm.streams.deleteMessage(stream, seq);
-    }
-    return false;
-  }
+  const deleteByMsgId = (stream: string, msgId: string) => deleteStoredMessage(jsm, stream, msgId);
 
   it('re-publishes a deleted dispatch, which a worker then runs to the end', async () => {
     const plan = {

@@ -9,24 +9,31 @@ import {
 import { type KV, Kvm } from '@nats-io/kv';
 import type { NatsConnection } from '@nats-io/transport-node';
 import {
+  type AuditRecord,
+  type ChainVerdict,
   type ConnectNatsOptions,
   connectNats,
   DeadLetterRecord,
   decode,
+  decodeRecord,
   decodeStoredRecord,
   encode,
   publishJson,
+  type RecordVerifier,
+  readAuditRecords,
   readEvents,
   readResultsValue,
   resolveClaim,
   resultsValueLimit,
   type StoredEvent,
+  verifyChain,
 } from '@orchestra/bus';
 import {
   Buckets,
   type DeadLetterSource,
   type ExecutionContext,
   type ExecutionResults,
+  type Issue,
   NotFoundError,
   newExecutionId,
   OrchestraError,
@@ -45,6 +52,8 @@ export interface ReplayReport {
   stored: ExecutionResults | null;
   /** The stored results equal the ones recomputed from the log with the same fold. */
   matches: boolean;
+  /** The tamper-evident chain of the records (docs/audit.md), signatures checked against `trusted`. */
+  verified: ChainVerdict;
 }
 
 /**
@@ -163,8 +172,21 @@ export class OrchestraClient {
     }
   }
 
-  async replay(execution_id: string): Promise<ReplayReport> {
-    const events = await this.events(execution_id);
+  /**
+   * The log folded again and compared with the stored results, and its chain verified: the
+   * records are read once, as stored, for both.
+   */
+  async replay(
+    execution_id: string,
+    options: { trusted?: readonly RecordVerifier[] } = {},
+  ): Promise<ReplayReport> {
+    const records = await this.auditRecords(execution_id);
+    const subject = Subjects.events(execution_id);
+    const utf8 = new TextEncoder();
+    const events = records.flatMap(({ seq, payload }) => {
+      const decoded = decodeRecord(subject, utf8.encode(payload));
+      return decoded.ok ? decoded.events.map((event) => ({ seq, event })) : [];
+    });
     if (events.length === 0) throw new NotFoundError(`no execution ${execution_id}`);
     // The same fitting the results service applies to a value over ORCHESTRA_MAX_VALUE_BYTES.
     const limit = resultsValueLimit(this.nc);
@@ -173,7 +195,26 @@ export class OrchestraClient {
       limit,
     );
     const stored = await this.results(execution_id);
-    return { execution_id, events, recomputed, stored, matches: isDeepStrictEqual(stored, recomputed) };
+    return {
+      execution_id,
+      events,
+      recomputed,
+      stored,
+      matches: isDeepStrictEqual(stored, recomputed),
+      verified: verifyChain(execution_id, records, options.trusted ?? []),
+    };
+  }
+
+  /** Every stored record of the execution with its audit headers, in order (docs/audit.md). */
+  auditRecords(execution_id: string): Promise<AuditRecord[]> {
+    return readAuditRecords(this.jsm, execution_id);
+  }
+
+  /** The execution's chain verified against the trusted keys (none: the hashes only). */
+  async verify(execution_id: string, trusted: readonly RecordVerifier[] = []): Promise<ChainVerdict> {
+    const records = await this.auditRecords(execution_id);
+    if (records.length === 0) throw new NotFoundError(noLog(execution_id));
+    return verifyChain(execution_id, records, trusted);
   }
 
   async list(limit = 100): Promise<ExecutionResults[]> {
@@ -250,10 +291,14 @@ export class OrchestraClient {
     const answer = await this.nc.request(Subjects.api(endpoint), encode(body), { timeout });
     // A reply larger than one message is a reference to its stored copy (see @orchestra/bus claim.ts).
     const reply = decode(await resolveClaim(this.js, answer.data)) as
-      | { error: { code: string; message: string } }
+      | { error: { code: string; message: string; issues?: Issue[] } }
       | T;
     if (reply && typeof reply === 'object' && 'error' in reply) {
-      throw new OrchestraError(reply.error.code, reply.error.message);
+      const { code, message, issues } = reply.error;
+      // A refusal keeps its issues (each with its path), as the service gave them.
+      if (code === 'VALIDATION') throw new ValidationError(message, issues ?? []);
+      if (code === 'NOT_FOUND') throw new NotFoundError(message);
+      throw new OrchestraError(code, message);
     }
     return reply as T;
   }
@@ -266,6 +311,11 @@ export class OrchestraClient {
   async close(): Promise<void> {
     await this.nc.close();
   }
+}
+
+/** What a missing log means: never started, or its events are past the stream's retention. */
+export function noLog(execution_id: string): string {
+  return `no execution ${execution_id}: no events stored (never started, or past the events' retention)`;
 }
 
 export function isFinal(status: ExecutionResults['status']): boolean {

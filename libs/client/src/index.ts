@@ -1,1 +1,1 @@
-export { isFinal, OrchestraClient, type ReplayReport } from './client.js';
+export { isFinal, noLog, OrchestraClient, type ReplayReport } from './client.js';

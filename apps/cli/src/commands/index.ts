@@ -1,9 +1,12 @@
 import type { CommandRegistration } from '../context.js';
+import { registerExport, registerVerify } from './audit.js';
 import { registerConsole } from './console.js';
 import { registerDeadLetters } from './dead-letters.js';
+import { registerDoctor } from './doctor.js';
 import { registerCancel, registerList, registerReplay, registerResults, registerStatus } from './inspect.js';
 import { registerPlugins } from './plugins.js';
 import { registerProvision } from './provision.js';
+import { registerRerun } from './rerun.js';
 import { registerRun, registerWatch } from './run.js';
 import { registerUp } from './up.js';
 import { registerValidate } from './validate.js';
@@ -23,6 +26,10 @@ export const COMMANDS: readonly CommandRegistration[] = [
   registerStatus,
   registerList,
   registerCancel,
+  registerRerun,
+  registerVerify,
+  registerExport,
+  registerDoctor,
   registerDeadLetters,
   registerConsole,
   registerPlugins,

@@ -1,8 +1,10 @@
+import { type ChainVerdict, verifierFromKey } from '@orchestra/bus';
 import { type ExecutionResults, NotFoundError } from '@orchestra/contracts';
 import { stringify } from 'yaml';
 import { withClient } from '../connect.js';
 import { type Cli, type CommandRegistration, ExitCode } from '../context.js';
 import { formatResults, timelineLine } from '../render.js';
+import { localVerifyKey } from '../signing-key.js';
 
 /** `results`, `status`, `replay`, `ls`, `cancel`: reading and steering executions by id. */
 
@@ -52,12 +54,14 @@ export const registerReplay: CommandRegistration = (program, cli) => {
       'the event log as a timeline, execution_results recomputed from it, and whether they match the stored ones',
     )
     .argument('<id>', 'execution id')
-    .option('--json', 'print { execution_id, events, recomputed, stored, matches } as JSON')
+    .option('--json', 'print { execution_id, events, recomputed, stored, matches, verified } as JSON')
     .action((id: string, options: { json?: boolean }) =>
       withClient(cli, async (client) => {
         let report: Awaited<ReturnType<typeof client.replay>>;
+        // The chain's signatures are checked against the key `orchestra verify` trusts by default.
+        const key = localVerifyKey(cli.io.cwd, cli.io.env);
         try {
-          report = await client.replay(id);
+          report = await client.replay(id, { trusted: key ? [verifierFromKey(key)] : [] });
         } catch (error) {
           if (error instanceof NotFoundError) return notFound(cli, error.message);
           throw error;
@@ -77,8 +81,9 @@ export const registerReplay: CommandRegistration = (program, cli) => {
               ? 'stored execution_results: none yet'
               : `stored execution_results ${report.matches ? 'match' : 'DIFFER FROM'} the recomputed ones`,
           );
+          cli.out(chainLine(report.verified));
         }
-        cli.exitCode = report.matches ? ExitCode.ok : ExitCode.failed;
+        cli.exitCode = report.matches && report.verified.ok ? ExitCode.ok : ExitCode.failed;
       }),
     );
 };
@@ -119,6 +124,15 @@ export const registerCancel: CommandRegistration = (program, cli) => {
       }),
     );
 };
+
+/** The replay's one line on the tamper-evident chain (`orchestra verify` says more). */
+function chainLine(verdict: ChainVerdict): string {
+  const problem = verdict.first_problem;
+  if (problem) return `the log's chain does NOT verify at stream sequence ${problem.seq}: ${problem.problem}`;
+  return verdict.signatures_checked
+    ? `the log's chain verifies: ${verdict.records} records, each signed by the trusted key`
+    : `the log's chain verifies: ${verdict.records} records (signatures not checked: no trusted key, see orchestra verify)`;
+}
 
 export function printResults(cli: Cli, results: ExecutionResults, json?: boolean): void {
   cli.out(json ? JSON.stringify(results, null, 2) : formatResults(results));

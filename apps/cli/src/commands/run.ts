@@ -6,7 +6,7 @@ import { exitCodeOf, printResults } from './inspect.js';
 import { warnUnserved } from './plugins.js';
 import { loadPlan } from './validate.js';
 
-interface RunOptions {
+export interface RunOptions {
   watch?: boolean;
   wait?: boolean;
   json?: boolean;
@@ -61,7 +61,7 @@ export const registerWatch: CommandRegistration = (program, cli) => {
 };
 
 /** Follows (or just awaits) the execution, then prints its results and sets the exit code. */
-async function finish(
+export async function finish(
   cli: Cli,
   client: OrchestraClient,
   execution_id: string,
