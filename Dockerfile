@@ -29,7 +29,8 @@ COPY libs libs
 COPY services services
 COPY apps apps
 COPY bench bench
-RUN npm run build
+# Every workspace at once, without Nx (`npm run build` is Nx's cached build for developers and CI).
+RUN node scripts/build.mjs
 
 # ---- deps: production dependencies only ----------------------------------------------------------
 FROM ${NODE_IMAGE} AS deps

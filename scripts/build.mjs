@@ -1,12 +1,15 @@
-// Compiles every workspace's src/ to dist/ with swc (ESM, decorator metadata for NestJS), then
-// bundles the web pages (a workspace's ui/vite.config.ts: the console) into dist/ui with vite.
-// Type-checking is separate (`npm run typecheck`); this only emits JavaScript.
+// Compiles workspaces' src/ to dist/ with swc (ESM, decorator metadata for NestJS), then bundles
+// the web pages (a workspace's ui/vite.config.ts: the console) into dist/ui with vite. Nx runs it
+// per project (`node scripts/build.mjs libs/bus`, the target `build`, cached); with no argument it
+// builds every workspace (the Docker image). Type-checking is separate; this only emits JavaScript.
 import { execFileSync } from 'node:child_process';
 import { existsSync, readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 
 const root = new URL('..', import.meta.url).pathname;
-const { workspaces } = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8'));
+const chosen = process.argv.slice(2);
+const workspaces =
+  chosen.length > 0 ? chosen : JSON.parse(readFileSync(join(root, 'package.json'), 'utf8')).workspaces;
 const swc = join(root, 'node_modules', '.bin', 'swc');
 
 for (const workspace of workspaces) {
@@ -31,10 +34,7 @@ for (const workspace of workspaces) {
     ],
     { stdio: 'inherit', cwd: join(root, workspace) },
   );
-}
-
-// After swc, which empties each dist/: vite writes the page into <workspace>/dist/ui.
-for (const workspace of workspaces) {
+  // After swc, which empties dist/: vite writes the page into <workspace>/dist/ui.
   const config = join(root, workspace, 'ui', 'vite.config.ts');
   if (!existsSync(config)) continue;
   execFileSync(join(root, 'node_modules', '.bin', 'vite'), ['build', '--config', config], {

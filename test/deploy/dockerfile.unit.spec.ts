@@ -58,7 +58,7 @@ describe('Dockerfile', () => {
 
   it('compiles every workspace in the build stage', () => {
     const runs = all(stage('build'), 'RUN');
-    expect(runs).toEqual(['npm ci --ignore-scripts --no-audit --no-fund', 'npm run build']);
+    expect(runs).toEqual(['npm ci --ignore-scripts --no-audit --no-fund', 'node scripts/build.mjs']);
     for (const workspace of workspaces) {
       expect(all(stage('build'), 'COPY')).toContain(`${workspace}/package.json ${workspace}/`);
     }
