@@ -1,4 +1,4 @@
-// Three tiers, selected by file suffix (see DESIGN.md "Tests by tier").
+// Test tiers, selected by file suffix (README, "Tests").
 // @swc/jest compiles TypeScript and the ESM-only packages (@nestjs, @nats-io, p-limit...) to CommonJS for Jest.
 const swc = [
   '@swc/jest',

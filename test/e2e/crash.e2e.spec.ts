@@ -8,9 +8,9 @@ import { orchestra, ServiceProcess } from '../support/cli.js';
 import { waitFor } from '../support/wait.js';
 
 /**
- * Invariant 5: a kill -9 of the orchestrator, or a restart of nats-server, in the middle of a
- * run loses nothing: the run finishes, every task's success is counted once, and the stored
- * results equal the ones recomputed from the log.
+ * Invariant 5 (docs/architecture.md, "Invariants"): a kill -9 of the orchestrator, or a restart
+ * of nats-server, in the middle of a run loses nothing: the run finishes, every task's success is
+ * counted once, and the stored results equal the ones recomputed from the log.
  */
 const sleepTask = (task_id: string, ms: number, input: Record<string, unknown> = {}) => ({
   task_id,

@@ -9,10 +9,10 @@ import { type Fault, type FaultSettings, faultOrder, LONG, SHORT, seededRandom }
 import { readExecution, type Tally, table, verifyExecution, verifyLog } from './verify.js';
 
 /**
- * Invariant 5 under fire: many executions of mixed plans while a seeded schedule kill -9s the
- * orchestrators, dispatchers and the results service and kills and restarts nats-server. Two
- * orchestrators and two dispatchers run at once throughout. FAULTS=long for the long form,
- * FAULTS_SEED to replay a schedule.
+ * Invariant 5 (docs/architecture.md, "Invariants") under fire: many executions of mixed plans
+ * while a seeded schedule kill -9s the orchestrators, dispatchers and the results service and
+ * kills and restarts nats-server. Two orchestrators and two dispatchers run at once throughout.
+ * FAULTS=long for the long form, FAULTS_SEED to replay a schedule.
  */
 const settings: FaultSettings = {
   ...(process.env.FAULTS === 'long' ? LONG : SHORT),

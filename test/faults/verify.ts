@@ -26,7 +26,7 @@ export interface Verdict {
 
 const TERMINAL = new Set<ExecutionEvent['type']>(['TaskSucceeded', 'TaskSkipped', 'TaskGaveUp']);
 
-/** Checks one execution against invariant 5 and against its fault-free expectation. */
+/** Checks one execution against invariant 5 (docs/architecture.md) and its fault-free expectation. */
 export function verifyExecution(
   execution_id: string,
   events: ExecutionEvent[],

@@ -4,7 +4,7 @@ import { type NatsServerHandle, startNatsServer } from '@orchestra/testing';
 import { InProcessSystem } from '../support/system.js';
 import { waitFor } from '../support/wait.js';
 
-/** Every semantic of DESIGN.md, through the bus, with the real services and a real nats-server. */
+/** Every semantic of README "Plans", through the bus, with the real services and a real nats-server. */
 const task = (
   task_id: string,
   value: string,

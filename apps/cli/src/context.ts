@@ -1,6 +1,6 @@
 import type { Command } from 'commander';
 
-/** Exit codes of every command (DESIGN.md, CLI). */
+/** Exit codes of every command (README, "CLI"). */
 export const ExitCode = {
   ok: 0,
   /** Invalid input (a plan, a file, an id) or an execution that failed. */
