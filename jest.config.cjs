@@ -41,7 +41,7 @@ const project = (displayName, suffix, extra = {}) => ({
   displayName,
   testEnvironment: 'node',
   rootDir: __dirname,
-  roots: ['<rootDir>/libs', '<rootDir>/services', '<rootDir>/apps', '<rootDir>/test'],
+  roots: ['<rootDir>/libs', '<rootDir>/services', '<rootDir>/apps', '<rootDir>/bench', '<rootDir>/test'],
   testMatch: [`**/*.${suffix}.spec.ts`],
   transform: { '^.+\\.(t|j|mj)s$': swc },
   transformIgnorePatterns: ['/node_modules/(?!(@nestjs|@nats-io|uuid|commander|p-limit|yocto-queue)/)'],

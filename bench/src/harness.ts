@@ -1,6 +1,7 @@
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
-import { type RedisHandle, serverDelta, startNats } from './infra.js';
+import { type RedisHandle, startNats } from './infra.js';
+import { Meter, metered, type Usage } from './meter.js';
 import { epochMs } from './procs.js';
 import { type ProfileSummary, summarizeProfile } from './profile.js';
 import type { Row, TargetCheck } from './report.js';
@@ -86,20 +87,35 @@ export async function part<T>(
   }
 }
 
-/** Runs `run` against a nats-server of its own, and adds the traffic it caused per task. */
+/**
+ * Runs a bare loop against a nats-server of its own, and adds the traffic it caused and the CPU
+ * of the server and of this process (where the loop runs), per task.
+ */
 export async function withNats<T extends object>(
   tasks: number,
   run: (url: string) => Promise<T>,
-): Promise<T & { server: Record<string, number> | null }> {
+): Promise<T & Usage> {
   const nats = await startNats();
   try {
-    const before = await nats.stats().catch(() => undefined);
-    const result = await run(nats.url);
-    const after = await nats.stats().catch(() => undefined);
-    return { ...result, server: before && after ? serverDelta(before, after, tasks) : null };
+    const meter = () => new Meter(() => ({ 'nats-server': nats.pid }), nats.traffic);
+    return await metered(meter, tasks, () => run(nats.url));
   } finally {
     await nats.stop();
   }
+}
+
+/** Runs the peer on `redis`, and adds Redis's traffic and the CPU of redis-server and of this process, per task. */
+export function withRedis<T extends object>(
+  redis: RedisHandle | undefined,
+  tasks: number,
+  run: (redis: RedisHandle) => Promise<T>,
+): Promise<T & Usage> {
+  if (!redis) throw new Error('no Redis: the peer cannot run');
+  return metered(
+    () => new Meter(() => ({ 'redis-server': redis.pid }), redis.traffic),
+    tasks,
+    () => run(redis),
+  );
 }
 
 /**

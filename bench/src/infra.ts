@@ -6,7 +6,16 @@ import { join } from 'node:path';
 import { findNatsServer, freePort } from '@orchestra/bus';
 import { startNatsServer } from '@orchestra/testing';
 import { Redis } from 'ioredis';
-import { round, sleep, startChild } from './procs.js';
+import type { TrafficSource } from './meter.js';
+import { sleep, startChild } from './procs.js';
+import { round } from './stats.js';
+import {
+  type ConnectionCounters,
+  type RedisStats,
+  redisDelta,
+  type ServerStats,
+  serverDelta,
+} from './traffic.js';
 
 /** The payload limit the benchmark's nats-server runs with: room for a 10,000-task plan. */
 export const MAX_PAYLOAD_BYTES = 8 * 1024 * 1024;
@@ -15,17 +24,21 @@ export interface NatsServer {
   readonly url: string;
   readonly pid: number;
   readonly storeDir: string;
-  /** Counters of the server's /varz: messages and bytes in and out, JetStream API requests. */
+  /** Counters of the server's /varz (messages and bytes in and out, JetStream API requests) and /connz. */
   stats(): Promise<ServerStats>;
+  /** The same as a meter's traffic source (see serverDelta). */
+  readonly traffic: TrafficSource<ServerStats>;
+  /** The server's own memory (/varz mem) and what JetStream stores (/jsz), in MB. */
+  memory(): Promise<ServerMemory>;
   stop(): Promise<void>;
 }
 
-export interface ServerStats {
-  in_msgs: number;
-  out_msgs: number;
-  in_bytes: number;
-  out_bytes: number;
-  api_requests: number;
+export interface ServerMemory {
+  mem_mb: number;
+  jetstream_memory_mb: number;
+  jetstream_storage_mb: number;
+  streams: number;
+  messages: number;
 }
 
 export function natsServerVersion(): string {
@@ -41,43 +54,46 @@ export async function startNats(): Promise<NatsServer> {
   const config = join(dir, 'nats.conf');
   writeFileSync(config, `max_payload: ${MAX_PAYLOAD_BYTES / 1024 / 1024}MB\n`);
   const server = await startNatsServer({ configFile: config, storeDir: join(dir, 'store') });
-  return {
+  const varz = async () => JSON.parse(await httpText(server.monitorPort, '/varz')) as Record<string, unknown>;
+  const handle: NatsServer = {
     url: server.url,
     pid: server.pid,
     storeDir: dir,
+    traffic: { read: () => handle.stats(), delta: serverDelta },
+    async memory() {
+      const jsz = JSON.parse(await httpText(server.monitorPort, '/jsz')) as Record<string, number>;
+      const mb = (bytes: unknown) => round(Number(bytes ?? 0) / 1024 ** 2, 1);
+      return {
+        mem_mb: mb((await varz()).mem),
+        jetstream_memory_mb: mb(jsz.memory),
+        jetstream_storage_mb: mb(jsz.storage),
+        streams: jsz.streams ?? 0,
+        messages: jsz.messages ?? 0,
+      };
+    },
     async stats() {
-      const varz = JSON.parse(await httpText(server.monitorPort, '/varz')) as Omit<
-        ServerStats,
-        'api_requests'
-      > & {
+      const counters = (await varz()) as unknown as ConnectionCounters & {
         jetstream?: { stats?: { api?: { total?: number } } };
       };
-      const { in_msgs, out_msgs, in_bytes, out_bytes } = varz;
-      return { in_msgs, out_msgs, in_bytes, out_bytes, api_requests: varz.jetstream?.stats?.api?.total ?? 0 };
+      const connz = JSON.parse(await httpText(server.monitorPort, '/connz?limit=4096')) as {
+        connections?: Array<ConnectionCounters & { name?: string }>;
+      };
+      const connections: Record<string, ConnectionCounters> = {};
+      for (const c of connz.connections ?? []) {
+        const sum = connections[c.name ?? '?'] ?? { in_msgs: 0, out_msgs: 0, in_bytes: 0, out_bytes: 0 };
+        for (const key of ['in_msgs', 'out_msgs', 'in_bytes', 'out_bytes'] as const) sum[key] += c[key];
+        connections[c.name ?? '?'] = sum;
+      }
+      const { in_msgs, out_msgs, in_bytes, out_bytes } = counters;
+      const api_requests = counters.jetstream?.stats?.api?.total ?? 0;
+      return { in_msgs, out_msgs, in_bytes, out_bytes, api_requests, connections };
     },
     async stop() {
       await server.stop();
       rmSync(dir, { recursive: true, force: true });
     },
   };
-}
-
-/** Traffic between two /varz readings, in all and per task. */
-export function serverDelta(before: ServerStats, after: ServerStats, tasks: number): Record<string, number> {
-  const d = (key: keyof ServerStats) => after[key] - before[key];
-  const per = (x: number) => round(x / Math.max(1, tasks), 2);
-  return {
-    in_msgs: d('in_msgs'),
-    out_msgs: d('out_msgs'),
-    in_mb: round(d('in_bytes') / 1024 ** 2, 1),
-    out_mb: round(d('out_bytes') / 1024 ** 2, 1),
-    api_requests: d('api_requests'),
-    msgs_in_per_task: per(d('in_msgs')),
-    msgs_out_per_task: per(d('out_msgs')),
-    kb_in_per_task: per(d('in_bytes') / 1024),
-    kb_out_per_task: per(d('out_bytes') / 1024),
-    api_requests_per_task: per(d('api_requests')),
-  };
+  return handle;
 }
 
 function httpText(port: number, path: string): Promise<string> {
@@ -101,6 +117,10 @@ export interface RedisHandle {
   /** Started by the benchmark (and stopped by it), or found running. */
   readonly own: boolean;
   readonly version: string;
+  /** The redis-server's process id (INFO's process_id), for its CPU time. */
+  readonly pid: number;
+  /** INFO's commands processed and network bytes; the server's, whoever sends them. */
+  readonly traffic: TrafficSource<RedisStats>;
   stop(): Promise<void>;
 }
 
@@ -110,8 +130,8 @@ export interface RedisHandle {
  */
 export async function useRedis(): Promise<RedisHandle> {
   const port = Number(process.env.REDIS_PORT ?? 6379);
-  const found = await redisVersion(port);
-  if (found) return { host: '127.0.0.1', port, own: false, version: found, stop: async () => undefined };
+  const found = await redisInfo(port);
+  if (found) return redisHandle(port, found, false, async () => undefined);
   const ownPort = await freePort();
   const child = startChild('redis-server', [
     '--port',
@@ -124,8 +144,8 @@ export async function useRedis(): Promise<RedisHandle> {
     'no',
   ]);
   for (let i = 0; i < 100; i++) {
-    const version = await redisVersion(ownPort);
-    if (version) return { host: '127.0.0.1', port: ownPort, own: true, version, stop: () => child.stop() };
+    const info = await redisInfo(ownPort);
+    if (info) return redisHandle(ownPort, info, true, () => child.stop());
     if (child.process.exitCode !== null) break;
     await sleep(100);
   }
@@ -133,7 +153,31 @@ export async function useRedis(): Promise<RedisHandle> {
   throw new Error(`could not start redis-server: ${child.output() || 'is it installed?'}`);
 }
 
-async function redisVersion(port: number): Promise<string | undefined> {
+function redisHandle(port: number, info: string, own: boolean, stop: () => Promise<void>): RedisHandle {
+  const field = (name: string) => new RegExp(`^${name}:(\\S+)`, 'm').exec(info)?.[1];
+  const read = async () => {
+    const stats = await redisInfo(port);
+    if (!stats) throw new Error('Redis did not answer INFO');
+    const n = (name: string) => Number(new RegExp(`^${name}:(\\d+)`, 'm').exec(stats)?.[1] ?? Number.NaN);
+    return {
+      commands: n('total_commands_processed'),
+      in_bytes: n('total_net_input_bytes'),
+      out_bytes: n('total_net_output_bytes'),
+    };
+  };
+  return {
+    host: '127.0.0.1',
+    port,
+    own,
+    version: field('redis_version') ?? 'unknown',
+    pid: Number(field('process_id') ?? -1),
+    traffic: { read, delta: redisDelta },
+    stop,
+  };
+}
+
+/** INFO (every section) of the Redis on `port`, or undefined when none answers. */
+async function redisInfo(port: number): Promise<string | undefined> {
   const client = new Redis({
     host: '127.0.0.1',
     port,
@@ -145,8 +189,7 @@ async function redisVersion(port: number): Promise<string | undefined> {
   client.on('error', () => undefined);
   try {
     await client.connect();
-    const info = await client.info('server');
-    return /redis_version:(\S+)/.exec(info)?.[1] ?? 'unknown';
+    return await client.info();
   } catch {
     return undefined;
   } finally {

@@ -1,5 +1,6 @@
 import { type ChildProcess, type SpawnOptions, spawn } from 'node:child_process';
 import { readFileSync } from 'node:fs';
+import { round } from './stats.js';
 
 /**
  * Every child process the benchmark starts is registered here and SIGKILLed when the benchmark
@@ -126,11 +127,6 @@ export class RssSampler {
     }
     return out;
   }
-}
-
-export function round(value: number, digits = 2): number {
-  const factor = 10 ** digits;
-  return Math.round(value * factor) / factor;
 }
 
 export const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));

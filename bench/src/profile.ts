@@ -1,7 +1,7 @@
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { round } from './procs.js';
+import { round } from './stats.js';
 
 /**
  * Reads a V8 .cpuprofile (node --cpu-prof) and tells where the time went: self time per

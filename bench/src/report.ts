@@ -1,7 +1,8 @@
-import { round } from './procs.js';
+import { round } from './stats.js';
 
-/** One target of issue 6, checked against this run. */
+/** One target (of issue 13, or of issue 6 where 13 sets none), checked against this run. */
 export interface TargetCheck {
+  issue: number;
   scenario: string;
   target: string;
   /** What is compared, in words. */
@@ -11,56 +12,61 @@ export interface TargetCheck {
   met: boolean | null;
   /** measured / bound (for an upper bound: how many times over; for a lower bound: the share reached). */
   of_target: number | null;
+  /** The bound, when it comes from this run (the limit's messages + 2). */
+  bound: number;
+  /** Why `met` is null, or how the measure is taken. */
+  note?: string;
 }
 
-export function atLeast(
+type CheckArgs = [
   scenario: string,
   target: string,
   metric: string,
   measured: number | null | undefined,
-  bound: number,
+  /** null or undefined when this run could not set it (the limit's figure missing). */
+  bound: number | null | undefined,
   unit: string,
+  issue?: number,
+];
+
+function check(
+  lower: boolean,
+  ...[scenario, target, metric, measured, bound, unit, issue = 13]: CheckArgs
 ): TargetCheck {
   const value = measured ?? null;
+  const known = value !== null && bound !== null && bound !== undefined && Number.isFinite(bound);
   return {
+    issue,
     scenario,
     target,
     metric,
     measured: value,
     unit,
-    met: value === null ? null : value >= bound,
-    of_target: value === null ? null : round(value / bound, 3),
+    met: known ? (lower ? value >= bound : value <= bound) : null,
+    of_target: known && bound !== 0 ? round(value / bound, 3) : null,
+    bound: bound ?? Number.NaN,
   };
 }
 
-export function atMost(
-  scenario: string,
-  target: string,
-  metric: string,
-  measured: number | null | undefined,
-  bound: number,
-  unit: string,
-): TargetCheck {
-  const value = measured ?? null;
-  return {
-    scenario,
-    target,
-    metric,
-    measured: value,
-    unit,
-    met: value === null ? null : value <= bound,
-    of_target: value === null ? null : round(value / bound, 3),
-  };
-}
+/** A lower bound: met when measured >= bound (null when either is unknown). */
+export const atLeast = (...args: CheckArgs) => check(true, ...args);
 
-/** A row of the printed table: a figure for the limit, the peer and Orchestra, and the ratios. */
+/** An upper bound: met when measured <= bound (null when either is unknown). */
+export const atMost = (...args: CheckArgs) => check(false, ...args);
+
+/**
+ * A row of the printed table: a figure for the limit, the batched loop, the peer and Orchestra,
+ * and Orchestra's over each of the others.
+ */
 export interface Row {
   scenario: string;
   metric: string;
   limit: number | string | null;
+  batched: number | string | null;
   peer: number | string | null;
   orchestra: number | string | null;
   vs_limit: number | null;
+  vs_batched: number | null;
   vs_peer: number | null;
 }
 
@@ -78,14 +84,26 @@ function table(header: string[], rows: string[][]): string {
 
 export function renderRows(rows: Row[]): string {
   return table(
-    ['scenario', 'metric', 'limit', 'peer (BullMQ)', 'Orchestra', 'Orch/limit', 'Orch/peer'],
+    [
+      'scenario',
+      'metric',
+      'limit',
+      'batched',
+      'peer (BullMQ)',
+      'Orchestra',
+      'Orch/limit',
+      'Orch/batched',
+      'Orch/peer',
+    ],
     rows.map((r) => [
       r.scenario,
       r.metric,
       cell(r.limit),
+      cell(r.batched),
       cell(r.peer),
       cell(r.orchestra),
       cell(r.vs_limit),
+      cell(r.vs_batched),
       cell(r.vs_peer),
     ]),
   );
@@ -93,12 +111,13 @@ export function renderRows(rows: Row[]): string {
 
 export function renderTargets(checks: TargetCheck[]): string {
   return table(
-    ['scenario', 'target', 'measured', 'met', 'measured/target'],
+    ['issue', 'scenario', 'target', 'measured', 'met', 'measured/target'],
     checks.map((c) => [
+      String(c.issue),
       c.scenario,
       c.target,
       c.measured === null ? '-' : `${cell(c.measured)} ${c.unit}`,
-      c.met === null ? 'n/a' : c.met ? 'yes' : 'NO',
+      c.met === null ? `n/a${c.note ? ` (${c.note})` : ''}` : c.met ? 'yes' : 'NO',
       cell(c.of_target),
     ]),
   );

@@ -1,4 +1,7 @@
-import { round } from './procs.js';
+export function round(value: number, digits = 2): number {
+  const factor = 10 ** digits;
+  return Math.round(value * factor) / factor;
+}
 
 export interface Distribution {
   n: number;

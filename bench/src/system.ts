@@ -19,6 +19,9 @@ export const REPO_ROOT = resolve(fileURLToPath(new URL('../..', import.meta.url)
 const CLI = join(REPO_ROOT, 'apps/cli/bin/orchestra.js');
 const FINAL = new Set(['completed', 'partial', 'failed', 'cancelled', 'rejected']);
 
+/** The name of the benchmark's watching connection (see OrchestraSystem.nc). */
+export const OBSERVER = 'orchestra-bench-observer';
+
 export type ServiceName = 'orchestrator' | 'dispatcher' | 'results';
 export const SERVICE_NAMES: readonly ServiceName[] = ['orchestrator', 'dispatcher', 'results'];
 
@@ -40,7 +43,11 @@ export interface SeenEvent {
  */
 export class OrchestraSystem {
   readonly services = new Map<ServiceName, Child>();
+  /** The benchmark's watching connection (copies, results, backlog): not counted as Orchestra's traffic. */
   nc!: NatsConnection;
+  /** The benchmark's producer connection: it publishes the ExecutePlan commands, as a user would. */
+  producer!: NatsConnection;
+  private producerJs!: JetStreamClient;
   js!: JetStreamClient;
   jsm!: JetStreamManager;
   kv!: KV;
@@ -57,11 +64,11 @@ export class OrchestraSystem {
   static async start(options: SystemOptions = {}): Promise<OrchestraSystem> {
     const system = new OrchestraSystem(await startNats(), options);
     try {
-      system.nc = await connect({
-        servers: system.nats.url,
-        name: 'orchestra-bench',
-        maxReconnectAttempts: -1,
-      });
+      const open = (name: string) =>
+        connect({ servers: system.nats.url, name, maxReconnectAttempts: -1, noAsyncTraces: true });
+      system.nc = await open(OBSERVER);
+      system.producer = await open('orchestra-bench-producer');
+      system.producerJs = jetstream(system.producer);
       await provisionAll(system.nc);
       system.js = jetstream(system.nc);
       system.jsm = await jetstreamManager(system.nc);
@@ -76,6 +83,14 @@ export class OrchestraSystem {
 
   pid(name: ServiceName): number {
     return this.services.get(name)?.pid ?? -1;
+  }
+
+  /** The services' and the nats-server's process ids, by name. */
+  pids(): Record<string, number> {
+    const out: Record<string, number> = {};
+    for (const name of SERVICE_NAMES) out[name] = this.pid(name);
+    out['nats-server'] = this.nats.pid;
+    return out;
   }
 
   async startService(name: ServiceName): Promise<Child> {
@@ -115,7 +130,7 @@ export class OrchestraSystem {
 
   /** Publishes ExecutePlan as a producer does: stored in the commands stream, id = execution id. */
   async execute(plan: unknown, executionId: string): Promise<void> {
-    await this.js.publish(
+    await this.producerJs.publish(
       Subjects.executeCommand,
       encode({ type: 'ExecutePlan', plan, execution_id: executionId }),
       {
@@ -168,6 +183,7 @@ export class OrchestraSystem {
     // Graceful: a profiled service writes its .cpuprofile on a normal exit only.
     await Promise.all([...this.services.values()].map((child) => child.stop()));
     await this.nc?.close().catch(() => undefined);
+    await this.producer?.close().catch(() => undefined);
     await this.nats.stop();
   }
 }

@@ -2,7 +2,7 @@ import { type Context, type Errors, part, type ScenarioResult, withSystem } from
 import type { ProfileSummary } from '../profile.js';
 import { atMost } from '../report.js';
 import { orchestraRestart } from '../scenarios/restart.js';
-import { pair, row, statuses, withProfiles } from './common.js';
+import { own, pair, row, statuses, withProfiles } from './common.js';
 
 export async function runS(ctx: Context): Promise<ScenarioResult> {
   const errors: Errors = {};
@@ -22,23 +22,19 @@ export async function runS(ctx: Context): Promise<ScenarioResult> {
       ...withProfiles(ctx, profiles),
     },
     rows: [
-      row(
-        'S',
-        `recovery s (${s?.in_flight_at_kill ?? '?'} in flight)`,
-        'n/a',
-        'n/a',
-        s?.all_progressed_seconds,
-      ),
-      row('S', 'boot / first progress s', null, null, pair(s?.boot_seconds, s?.first_progress_seconds)),
-      row(
+      row('S', `recovery s (${s?.in_flight_at_kill ?? '?'} in flight)`, {
+        limit: 'n/a',
+        peer: 'n/a',
+        orchestra: s?.all_progressed_seconds,
+      }),
+      own('S', 'boot / first progress s', pair(s?.boot_seconds, s?.first_progress_seconds)),
+      own(
         'S',
         'progress after kill p50 / p99 ms',
-        null,
-        null,
         pair(s?.progress_after_kill_ms?.p50, s?.progress_after_kill_ms?.p99),
       ),
-      row('S', 'all finished after kill s', null, null, s?.all_finished_seconds),
-      row('S', 'final statuses', null, null, s && statuses(s.statuses)),
+      own('S', 'all finished after kill s', s?.all_finished_seconds),
+      own('S', 'final statuses', s && statuses(s.statuses)),
     ],
     checks: [
       atMost(
@@ -48,6 +44,7 @@ export async function runS(ctx: Context): Promise<ScenarioResult> {
         s?.all_progressed_seconds,
         5,
         's',
+        6,
       ),
     ],
   };

@@ -1,15 +1,18 @@
-import {
-  AckPolicy,
-  type JetStreamClient,
-  jetstream,
-  jetstreamManager,
-  RetentionPolicy,
-  StorageType,
-} from '@nats-io/jetstream';
-import { connect, type NatsConnection, nanos } from '@nats-io/transport-node';
 import { decode, encode } from '@orchestra/bus';
-import { round, TimeoutError, withTimeout } from '../procs.js';
-import { type Distribution, distribution, perSecond } from '../stats.js';
+import { TimeoutError, withTimeout } from '../procs.js';
+import { type Distribution, distribution, round } from '../stats.js';
+import {
+  Collected,
+  type Command,
+  command,
+  type LoopStreams,
+  type LoopThroughput,
+  openLoop,
+  outcomeOf,
+  timeThroughput,
+  WINDOW,
+  Window,
+} from './loop.js';
 
 /**
  * The bare limit: the messaging a task needs with no orchestration at all. A producer publishes
@@ -18,183 +21,49 @@ import { type Distribution, distribution, perSecond } from '../stats.js';
  * WINDOW publishes wait for their acks at once. Producer, worker and collector have their own
  * connections, in this process.
  */
-const WINDOW = 256;
-
 interface Loop {
-  tag: string;
-  producer: JetStreamClient;
-  /** Resolves when `count` outcomes have been collected. */
-  collected(count: number, timeoutMs: number): Promise<void>;
+  streams: LoopStreams;
+  collected: Collected;
   /** Called with each outcome's task id as it is collected. */
   onOutcome: ((taskId: string) => void) | undefined;
   stop(): Promise<void>;
 }
 
-/** Keeps at most `size` promises pending; the first failure fails the loop. */
-class Window {
-  private readonly pending = new Set<Promise<unknown>>();
-  private failure: unknown;
-  constructor(private readonly size: number) {}
-
-  async add(promise: Promise<unknown>): Promise<void> {
-    if (this.failure) throw this.failure;
-    const tracked: Promise<unknown> = promise.then(
-      (): void => {
-        this.pending.delete(tracked);
-      },
-      (error: unknown): void => {
-        this.failure ??= error;
-        this.pending.delete(tracked);
-      },
-    );
-    this.pending.add(tracked);
-    while (this.pending.size >= this.size) await Promise.race(this.pending);
-  }
-
-  async drain(): Promise<void> {
-    await Promise.all(this.pending);
-    if (this.failure) throw this.failure;
-  }
-}
-
 async function startLoop(url: string): Promise<Loop> {
-  const tag = `l${Date.now().toString(36)}${Math.floor(Math.random() * 1e6).toString(36)}`;
-  const connections: NatsConnection[] = [];
-  const open = async (name: string) => {
-    const nc = await connect({ servers: url, name: `bench-limit-${name}` });
-    connections.push(nc);
-    return nc;
-  };
-  const admin = await open('admin');
-  const jsm = await jetstreamManager(admin);
-  const streams = { tasks: `BENCH_TASKS_${tag}`, outcomes: `BENCH_OUTCOMES_${tag}` };
-  for (const [kind, name] of Object.entries(streams)) {
-    await jsm.streams.add({
-      name,
-      subjects: [`bench.${tag}.${kind}.>`],
-      retention: RetentionPolicy.Workqueue,
-      storage: StorageType.File,
-      duplicate_window: nanos(120_000),
-    });
-  }
-  await jsm.consumers.add(streams.tasks, {
-    durable_name: 'worker',
-    ack_policy: AckPolicy.Explicit,
-    max_ack_pending: 20_000,
-  });
-  await jsm.consumers.add(streams.outcomes, {
-    durable_name: 'collector',
-    ack_policy: AckPolicy.Explicit,
-    max_ack_pending: 20_000,
-  });
-
-  const workerJs = jetstream(await open('worker'));
-  const workerMessages = await (await workerJs.consumers.get(streams.tasks, 'worker')).consume({
-    max_messages: 512,
-  });
+  const streams = await openLoop(url, 'limit');
+  const collected = new Collected();
   const workerWindow = new Window(WINDOW);
-  /** The first error of the worker or the collector loop: the run fails with it. */
-  let failure: unknown;
   const worker = (async () => {
-    for await (const msg of workerMessages) {
-      const command = decode(msg.data) as Record<string, string | number>;
-      const outcome = {
-        type: 'TaskOutcome',
-        status: 'succeeded',
-        execution_id: command.execution_id,
-        phase_id: command.phase_id,
-        task_id: command.task_id,
-        attempt_number: command.attempt_number,
-        plugin_used: command.plugin,
-        output: command.input_context,
-        duration_ms: 0,
-        finished_at: Date.now(),
-      };
-      const subject = `bench.${tag}.outcomes.${command.execution_id}`;
+    for await (const msg of streams.workerMessages) {
+      const task = decode(msg.data) as Command;
+      const { msgID, payload } = outcomeOf(task);
       await workerWindow.add(
-        workerJs
-          .publish(subject, encode(outcome), {
-            msgID: `${command.execution_id}:${command.task_id}:1:outcome`,
-          })
+        streams.worker
+          .publish(streams.outcomeSubject(task.execution_id), payload, { msgID })
           .then(() => msg.ack()),
       );
     }
-  })().catch((error: unknown) => {
-    failure ??= error;
-  });
-
-  const collectorJs = jetstream(await open('collector'));
-  const collectorMessages = await (await collectorJs.consumers.get(streams.outcomes, 'collector')).consume({
-    max_messages: 512,
-  });
-  let count = 0;
-  let wake: (() => void) | undefined;
+  })().catch((error: unknown) => collected.fail(error));
   const loop: Loop = {
-    tag,
-    producer: jetstream(await open('producer')),
+    streams,
+    collected,
     onOutcome: undefined,
-    async collected(target, timeoutMs) {
-      const deadline = Date.now() + timeoutMs;
-      while (count < target) {
-        if (failure) throw failure;
-        if (Date.now() > deadline)
-          throw new TimeoutError(`limit: ${count} of ${target} outcomes after ${timeoutMs} ms`);
-        await new Promise<void>((resolve) => {
-          wake = resolve;
-          setTimeout(resolve, 100);
-        });
-      }
-    },
     async stop() {
-      workerMessages.stop();
-      collectorMessages.stop();
+      streams.workerMessages.stop();
+      streams.collectorMessages.stop();
       await Promise.allSettled([worker, collector]);
-      await jsm.streams.delete(streams.tasks).catch(() => undefined);
-      await jsm.streams.delete(streams.outcomes).catch(() => undefined);
-      for (const nc of connections) await nc.close().catch(() => undefined);
+      await streams.close();
     },
   };
   const collector = (async () => {
-    for await (const msg of collectorMessages) {
+    for await (const msg of streams.collectorMessages) {
       const outcome = decode(msg.data) as { task_id: string };
       msg.ack();
-      count += 1;
+      collected.add();
       loop.onOutcome?.(outcome.task_id);
-      wake?.();
     }
-  })().catch((error: unknown) => {
-    failure ??= error;
-  });
+  })().catch((error: unknown) => collected.fail(error));
   return loop;
-}
-
-function command(tag: string, execution: number, task: number) {
-  const execution_id = `lim-${execution}`;
-  return {
-    subject: `bench.${tag}.tasks.builtin`,
-    msgID: `${execution_id}:t${task}:1`,
-    payload: {
-      type: 'DispatchTask',
-      execution_id,
-      plan_id: 'bench-limit',
-      phase_id: 'p1',
-      task_id: `t${task}`,
-      attempt_number: 1,
-      plugin: 'builtin',
-      description: 'echo',
-      entry_point: { type: 'function', value: 'echo' },
-      input_context: { i: task },
-      output_key: `o${task}`,
-      dispatched_at: Date.now(),
-      deadline_at: Date.now() + 60_000,
-    },
-  };
-}
-
-export interface LimitThroughput {
-  tasks: number;
-  seconds: number;
-  tasks_per_s: number;
 }
 
 /** `executions × tasksEach` commands through the loop, all published at once (pipelined). */
@@ -203,22 +72,23 @@ export async function limitThroughput(
   executions: number,
   tasksEach: number,
   timeoutMs: number,
-): Promise<LimitThroughput> {
+): Promise<LoopThroughput> {
   const loop = await startLoop(url);
+  const { producer, tasksSubject } = loop.streams;
   try {
-    const total = executions * tasksEach;
-    const started = performance.now();
-    const window = new Window(WINDOW);
-    for (let e = 0; e < executions; e++) {
-      for (let t = 0; t < tasksEach; t++) {
-        const { subject, msgID, payload } = command(loop.tag, e, t);
-        await window.add(loop.producer.publish(subject, encode(payload), { msgID }));
-      }
-    }
-    await window.drain();
-    await loop.collected(total, timeoutMs);
-    const ms = performance.now() - started;
-    return { tasks: total, seconds: round(ms / 1000, 3), tasks_per_s: perSecond(total, ms) };
+    return await timeThroughput(
+      loop.collected,
+      executions,
+      tasksEach,
+      timeoutMs,
+      'limit',
+      async (e, window) => {
+        for (let t = 0; t < tasksEach; t++) {
+          const { subject, msgID, payload } = command(tasksSubject, e, t);
+          await window.add(producer.publish(subject, encode(payload), { msgID }));
+        }
+      },
+    );
   } finally {
     await loop.stop();
   }
@@ -241,14 +111,14 @@ export async function limitChain(url: string, steps: number, timeoutMs: number):
     for (let step = 0; step < steps; step++) {
       if (Date.now() > deadline)
         throw new TimeoutError(`limit chain: ${step} of ${steps} steps after ${timeoutMs} ms`);
-      const { subject, msgID, payload } = command(loop.tag, 0, step);
+      const { subject, msgID, payload } = command(loop.streams.tasksSubject, 0, step);
       const t0 = performance.now();
       const collected = new Promise<void>((resolve) => {
         loop.onOutcome = (taskId) => {
           if (taskId === payload.task_id) resolve();
         };
       });
-      await loop.producer.publish(subject, encode(payload), { msgID });
+      await loop.streams.producer.publish(subject, encode(payload), { msgID });
       await withTimeout(collected, Math.max(1, deadline - Date.now()), `limit chain step ${step}`);
       samples.push(performance.now() - t0);
     }

@@ -1,12 +1,13 @@
 import { readEvents } from '@orchestra/bus';
 import type { ExecutionEvent } from '@orchestra/contracts';
+import type { Usage } from '../meter.js';
 import { chainPlan, widePlan } from '../plans.js';
-import { epochMs, RssSampler, round } from '../procs.js';
-import { type Distribution, distribution, perSecond } from '../stats.js';
+import { epochMs, RssSampler } from '../procs.js';
+import { type Distribution, distribution, perSecond, round } from '../stats.js';
 import type { OrchestraSystem } from '../system.js';
 import { Tracker } from './tracker.js';
 
-export interface OrchestraThroughput {
+export interface OrchestraThroughput extends Usage {
   tasks: number;
   /** Tasks / (command published -> last ExecutionFinished appended): the orchestrator's own pace. */
   orchestrator_tasks_per_s: number | null;
@@ -23,10 +24,6 @@ export interface OrchestraThroughput {
   timed_out: boolean;
   /** Tasks that had succeeded when the run ended (all of them unless it timed out). */
   tasks_succeeded: number;
-  /** CPU seconds used by each process during the scenario. */
-  cpu_seconds: Record<string, number>;
-  /** Traffic through the nats-server during the scenario (see Tracker.server). */
-  server: Record<string, number> | null;
 }
 
 /** W: one execution of one parallel phase of `width` echo tasks. */
@@ -51,6 +48,7 @@ export async function orchestraWide(
   const done = tracker.results(id);
   const end = done?.at ?? epochMs();
   const finished = tracker.finishedAt.get(id);
+  const usage = await tracker.usage(width);
   const rss = sampler.stop();
   for (const sub of copies) sub.unsubscribe();
   const since = (times: Iterable<number>) => {
@@ -76,14 +74,13 @@ export async function orchestraWide(
     finished_event_seconds: finished === undefined ? null : round((finished - started) / 1000, 3),
     timed_out: !ok,
     tasks_succeeded: tracker.succeeded,
-    cpu_seconds: tracker.cpu(),
-    server: await tracker.server(width),
+    ...usage,
     status: done?.results.status ?? null,
     rejected: tracker.rejected.get(id) ?? null,
   };
 }
 
-export interface OrchestraChain {
+export interface OrchestraChain extends Usage {
   steps: number;
   seconds: number;
   timed_out: boolean;
@@ -94,6 +91,11 @@ export interface OrchestraChain {
    * plugin's duration_ms, in ms: everything that is not the task itself.
    */
   step_overhead_ms: Distribution | null;
+  /**
+   * One step end to end, from copies of the records on the bus (sub-millisecond): TaskSucceeded(n)
+   * seen -> TaskSucceeded(n+1) seen, in ms.
+   */
+  step_seen_ms: Distribution | null;
   /** Wall time (command -> final results) / steps, in ms. */
   per_step_ms: number;
   /** Where one step's time goes, from the events' `at` and copies of the bus messages, in ms. */
@@ -107,8 +109,8 @@ export interface OrchestraChain {
     /** TaskOutcome on the bus -> TaskSucceeded decided (orchestrator pull, load, decide). */
     outcome_to_succeeded: Distribution | null;
   };
-  cpu_seconds: Record<string, number>;
-  server: Record<string, number> | null;
+  /** RSS of each process at the end. */
+  rss_mb: Record<string, { peak_mb: number; last_mb: number }>;
 }
 
 interface OrchestraWideExtras {
@@ -140,13 +142,8 @@ async function eventCounts(system: OrchestraSystem, id: string): Promise<Record<
 }
 
 /** RSS of the services and the nats-server, sampled every 200 ms. */
-function processSampler(system: OrchestraSystem): RssSampler {
-  return new RssSampler(() => ({
-    orchestrator: system.pid('orchestrator'),
-    dispatcher: system.pid('dispatcher'),
-    results: system.pid('results'),
-    'nats-server': system.nats.pid,
-  }));
+export function processSampler(system: OrchestraSystem): RssSampler {
+  return new RssSampler(() => system.pids());
 }
 
 /** Final statuses of the executions' results, counted. */
@@ -167,18 +164,25 @@ export async function orchestraChain(
 ): Promise<OrchestraChain> {
   const id = 'bench-c-1';
   const appendedSeen = new Map<string, number>();
+  const succeededSeen = new Map<string, number>();
   const commandSeen = new Map<string, number>();
   const outcomeSeen = new Map<string, number>();
   const copies = [
-    watchTaskIds(system, `orchestra.events.${id}`, appendedSeen, 'TaskDispatched'),
     watchTaskIds(system, 'orchestra.tasks.builtin', commandSeen),
     watchTaskIds(system, `orchestra.outcomes.${id}`, outcomeSeen),
   ];
+  const sampler = processSampler(system);
   const tracker = new Tracker(system);
+  tracker.onSeen = ({ event, seenAt }) => {
+    const into = { TaskDispatched: appendedSeen, TaskSucceeded: succeededSeen }[event.type as string];
+    if (into && 'task_id' in event && !into.has(event.task_id)) into.set(event.task_id, seenAt);
+  };
   const started = epochMs();
   await tracker.submit(id, chainPlan(steps));
   const ok = await tracker.waitDone(1, Date.now() + timeoutMs);
   const end = tracker.results(id)?.at ?? epochMs();
+  const usage = await tracker.usage(steps);
+  const rss = sampler.stop();
   for (const sub of copies) sub.unsubscribe();
   const { events } = await readEvents(system.jsm, id);
   const log = events.map((stored) => stored.event);
@@ -190,6 +194,8 @@ export async function orchestraChain(
   const toCommand: number[] = [];
   const toOutcome: number[] = [];
   const toSucceeded: number[] = [];
+  const stepSeen: number[] = [];
+  let previousSeen: number | undefined;
   for (let n = 0; n < steps; n++) {
     const task = `t${n}`;
     const next = `t${n + 1}`;
@@ -208,6 +214,9 @@ export async function orchestraChain(
     if (appended !== undefined && command !== undefined) toCommand.push(command - appended);
     if (command !== undefined && outcome !== undefined) toOutcome.push(outcome - command);
     if (outcome !== undefined && done) toSucceeded.push(done.at - outcome);
+    const seen = succeededSeen.get(task);
+    if (seen !== undefined && previousSeen !== undefined) stepSeen.push(seen - previousSeen);
+    previousSeen = seen;
   }
   return {
     steps,
@@ -215,6 +224,7 @@ export async function orchestraChain(
     timed_out: !ok,
     succeeded_to_next_dispatched_ms: distribution(literal),
     step_overhead_ms: distribution(overhead),
+    step_seen_ms: distribution(stepSeen),
     per_step_ms: round((end - started) / steps, 3),
     breakdown_ms: {
       decided_to_appended: distribution(toAppended),
@@ -222,8 +232,8 @@ export async function orchestraChain(
       command_to_outcome: distribution(toOutcome),
       outcome_to_succeeded: distribution(toSucceeded),
     },
-    cpu_seconds: tracker.cpu(),
-    server: await tracker.server(steps),
+    rss_mb: rss,
+    ...usage,
   };
 }
 
@@ -236,19 +246,15 @@ function byTask<T extends ExecutionEvent['type']>(log: ExecutionEvent[], type: T
   return out;
 }
 
-/** Copies of the messages on `subject` (a core subscription, of `type` only), timed by task id. */
-function watchTaskIds(system: OrchestraSystem, subject: string, into: Map<string, number>, type?: string) {
+/** Copies of the messages on `subject` (a core subscription), timed by task id. */
+function watchTaskIds(system: OrchestraSystem, subject: string, into: Map<string, number>) {
   const sub = system.nc.subscribe(subject);
   void (async () => {
     for await (const msg of sub) {
       const seenAt = epochMs();
       try {
-        // Task commands and outcomes are one message each; the events stream stores records.
-        const body = msg.json<{ task_id: string; type: string } | { task_id: string; type: string }[]>();
-        for (const message of Array.isArray(body) ? body : [body]) {
-          if (type !== undefined && message.type !== type) continue;
-          if (!into.has(message.task_id)) into.set(message.task_id, seenAt);
-        }
+        const { task_id } = msg.json<{ task_id: string }>();
+        if (!into.has(task_id)) into.set(task_id, seenAt);
       } catch {
         // not ours
       }
@@ -257,68 +263,8 @@ function watchTaskIds(system: OrchestraSystem, subject: string, into: Map<string
   return sub;
 }
 
-export interface OrchestraMany extends OrchestraThroughput {
-  executions: number;
-  executions_per_s: number;
-  /** Plan command published -> final results, per execution, in ms. */
-  execution_latency_ms: Distribution | null;
-  /** RSS in MB (VmRSS) of each process, sampled every 200 ms. */
-  rss_mb: Record<string, { peak_mb: number; last_mb: number }>;
-  /** Final results by status (all `completed` unless something timed out or failed). */
-  statuses: Record<string, number>;
-}
-
-/** M: `executions` executions of one parallel phase of `tasksEach` echo tasks, submitted at once. */
-export async function orchestraMany(
-  system: OrchestraSystem,
-  executions: number,
-  tasksEach: number,
-  timeoutMs: number,
-): Promise<OrchestraMany> {
-  const sampler = processSampler(system);
-  const tracker = new Tracker(system);
-  const plans = Array.from({ length: executions }, (_, e) => ({
-    id: `bench-m-${e}`,
-    plan: widePlan(tasksEach, 'bench-many'),
-  }));
-  const started = epochMs();
-  await tracker.submitAll(plans);
-  const backlog = backlogWhenFinished(system, tracker, executions);
-  const ok = await tracker.waitDone(executions, Date.now() + timeoutMs, backlog.tick);
-  const ends = plans.map(({ id }) => tracker.results(id)?.at).filter((at): at is number => at !== undefined);
-  const end = ok ? Math.max(...ends) : epochMs();
-  const latencies = plans.flatMap(({ id }) => {
-    const at = tracker.results(id)?.at;
-    const submitted = tracker.submittedAt.get(id);
-    return at !== undefined && submitted !== undefined ? [at - submitted] : [];
-  });
-  const tasks = executions * tasksEach;
-  const lastFinished =
-    tracker.finishedAt.size === executions ? Math.max(...tracker.finishedAt.values()) : null;
-  return {
-    executions,
-    tasks,
-    orchestrator_tasks_per_s: lastFinished === null ? null : perSecond(tasks, lastFinished - started),
-    backlog_at_finish: await backlog.value,
-    seconds: round((end - started) / 1000, 3),
-    tasks_per_s: perSecond(ok ? tasks : tracker.succeeded, end - started),
-    executions_per_s: perSecond(tracker.done, end - started),
-    finished_event_seconds: lastFinished === null ? null : round((lastFinished - started) / 1000, 3),
-    timed_out: !ok,
-    tasks_succeeded: tracker.succeeded,
-    execution_latency_ms: distribution(latencies),
-    rss_mb: sampler.stop(),
-    statuses: statusCounts(
-      tracker,
-      plans.map(({ id }) => id),
-    ),
-    cpu_seconds: tracker.cpu(),
-    server: await tracker.server(tasks),
-  };
-}
-
 /** Samples the events backlog once, when `count` executions have appended ExecutionFinished. */
-function backlogWhenFinished(system: OrchestraSystem, tracker: Tracker, count: number) {
+export function backlogWhenFinished(system: OrchestraSystem, tracker: Tracker, count: number) {
   let sampled: Promise<Record<string, number> | null> | undefined;
   return {
     tick: () => {

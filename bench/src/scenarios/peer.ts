@@ -1,7 +1,7 @@
 import { FlowProducer, type Job, Queue, Worker } from 'bullmq';
 import type { RedisHandle } from '../infra.js';
-import { round, TimeoutError } from '../procs.js';
-import { type Distribution, distribution, perSecond } from '../stats.js';
+import { TimeoutError } from '../procs.js';
+import { type Distribution, distribution, perSecond, round } from '../stats.js';
 
 /**
  * The peer: BullMQ on a local Redis doing the same tasks (add -> worker -> completed). The worker

@@ -12,8 +12,8 @@ import {
 } from '@orchestra/execution';
 import { startNats } from '../infra.js';
 import { widePlan } from '../plans.js';
-import { round, TimeoutError } from '../procs.js';
-import { type Distribution, distribution, perSecond } from '../stats.js';
+import { TimeoutError } from '../procs.js';
+import { type Distribution, distribution, perSecond, round } from '../stats.js';
 
 /** Tasks of the execution every stored one copies: 2 + 2 × 48 + 2 = 100 events. */
 const TEMPLATE_TASKS = 48;

@@ -1,6 +1,6 @@
 import { chainPlan } from '../plans.js';
-import { epochMs, round, sleep } from '../procs.js';
-import { type Distribution, distribution } from '../stats.js';
+import { epochMs, sleep } from '../procs.js';
+import { type Distribution, distribution, round } from '../stats.js';
 import type { OrchestraSystem } from '../system.js';
 import { statusCounts } from './orchestra.js';
 import { Tracker } from './tracker.js';

@@ -1,7 +1,8 @@
 import type { ExecutionResults } from '@orchestra/contracts';
-import { type ServerStats, serverDelta } from '../infra.js';
-import { cpuSeconds, epochMs, round, sleep } from '../procs.js';
-import { type OrchestraSystem, ResultsWaiter, SERVICE_NAMES, type SeenEvent } from '../system.js';
+import { Meter, type Usage } from '../meter.js';
+import { epochMs, sleep } from '../procs.js';
+import { OBSERVER, type OrchestraSystem, ResultsWaiter, type SeenEvent } from '../system.js';
+import { type ServerStats, serverDelta } from '../traffic.js';
 
 /**
  * Follows executions through the events going by (a core subscription on `orchestra.events.>`)
@@ -18,29 +19,31 @@ export class Tracker {
   readonly firstAfterMark = new Map<string, number>();
   succeeded = 0;
   events = 0;
+  /** Called with every event as it goes by, after the tracker's own bookkeeping. */
+  onSeen: ((seen: SeenEvent) => void) | undefined;
   private markAt = Number.POSITIVE_INFINITY;
   private readonly waiter: ResultsWaiter;
-  private readonly cpuBefore = new Map<string, number>();
-  private readonly serverBefore: Promise<ServerStats | undefined>;
+  private readonly meter: Meter<ServerStats>;
 
   constructor(private readonly system: OrchestraSystem) {
     this.waiter = new ResultsWaiter(system);
     system.watchEvents((seen) => this.onEvent(seen));
-    for (const name of SERVICE_NAMES) this.cpuBefore.set(name, cpuSeconds(system.pid(name)) ?? 0);
-    this.cpuBefore.set('nats-server', cpuSeconds(system.nats.pid) ?? 0);
-    this.serverBefore = system.nats.stats().catch(() => undefined);
+    this.meter = new Meter(() => system.pids(), {
+      read: () => system.nats.stats(),
+      delta: (before, after, tasks) => serverDelta(before, after, tasks, [OBSERVER]),
+    });
   }
 
   /**
-   * What went through the nats-server since the tracker was made, in all and per task: messages
-   * in and out, kB in and out, JetStream API requests (stream and consumer info, message gets,
-   * consumer creation...; publishes are not API requests).
+   * Since the tracker was made: CPU of each service, of the nats-server and of the benchmark
+   * process (which only watches), and what went through the nats-server, in all and per task:
+   * messages in and out, kB in and out, JetStream API requests (stream and consumer info, message
+   * gets, consumer creation...; publishes are not API requests). The benchmark's watching
+   * connection (copies of the messages, results polls) is left out of the messages and bytes, not
+   * of the API requests (the server counts those for all).
    */
-  async server(tasks: number): Promise<Record<string, number> | null> {
-    const before = await this.serverBefore;
-    const after = await this.system.nats.stats().catch(() => undefined);
-    if (!before || !after) return null;
-    return serverDelta(before, after, tasks);
+  usage(tasks: number): Promise<Usage> {
+    return this.meter.usage(tasks);
   }
 
   private onEvent({ event, seenAt }: SeenEvent): void {
@@ -69,6 +72,7 @@ export class Tracker {
       default:
         break;
     }
+    this.onSeen?.({ event, seenAt });
   }
 
   /** From now on, record each execution's first event (restart recovery). */
@@ -89,6 +93,11 @@ export class Tracker {
     }
   }
 
+  /** Looks for final results of the executions whose ExecutionFinished went by (once). */
+  poll(): Promise<void> {
+    return this.waiter.poll();
+  }
+
   results(executionId: string): { at: number; results: ExecutionResults } | undefined {
     return this.waiter.get(executionId);
   }
@@ -106,17 +115,5 @@ export class Tracker {
       await sleep(20);
     }
     return true;
-  }
-
-  /** CPU seconds each service process used since the tracker was made. */
-  cpu(): Record<string, number> {
-    const out: Record<string, number> = {};
-    for (const name of SERVICE_NAMES) {
-      const now = cpuSeconds(this.system.pid(name));
-      if (now !== undefined) out[name] = round(now - (this.cpuBefore.get(name) ?? 0), 2);
-    }
-    const nats = cpuSeconds(this.system.nats.pid);
-    if (nats !== undefined) out['nats-server'] = round(nats - (this.cpuBefore.get('nats-server') ?? 0), 2);
-    return out;
   }
 }
