@@ -57,7 +57,7 @@ describe("the projects' Nx targets", () => {
   });
 
   it('run every unit, int and e2e spec file: its project has the target of its tier', () => {
-    const files = ['libs', 'services', 'apps', 'test'].flatMap(specFiles);
+    const files = ['libs', 'services', 'apps', 'bench', 'test'].flatMap(specFiles);
     expect(files.length).toBeGreaterThan(80);
     const missing = files.flatMap((file) => {
       const tier = /\.(unit|int|e2e)\.spec\.ts$/.exec(file)?.[1];
