@@ -55,5 +55,7 @@ module.exports = {
     project('int', 'int', { setupFilesAfterEnv: ['<rootDir>/test/setup-int.ts'] }),
     project('e2e', 'e2e', { setupFilesAfterEnv: ['<rootDir>/test/setup-e2e.ts'] }),
     project('faults', 'faults', { setupFilesAfterEnv: ['<rootDir>/test/setup-faults.ts'] }),
+    // The soak run (npm run test:soak): minutes to hours, never part of npm test.
+    project('soak', 'soak', { setupFilesAfterEnv: ['<rootDir>/test/setup-faults.ts'] }),
   ],
 };

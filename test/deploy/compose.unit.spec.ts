@@ -125,9 +125,13 @@ describe('docker-compose.auth.yml', () => {
   };
   const nats = service(auth, 'nats');
 
-  it('mounts deploy/nats/orchestra-auth.conf and starts NATS with it', () => {
-    expect(nats.volumes?.[0]).toBe('./deploy/nats/orchestra-auth.conf:/etc/nats/orchestra-auth.conf:ro');
-    expect(nats.command?.slice(0, 3)).toEqual(['nats-server', '-c', '/etc/nats/orchestra-auth.conf']);
+  it('mounts deploy/ and starts NATS with deploy/nats/orchestra-auth.conf (which includes the k8s base users)', () => {
+    expect(nats.volumes?.[0]).toBe('./deploy:/etc/orchestra-deploy:ro');
+    expect(nats.command?.slice(0, 3)).toEqual([
+      'nats-server',
+      '-c',
+      '/etc/orchestra-deploy/nats/orchestra-auth.conf',
+    ]);
     // The config has its own store_dir: nats-server refuses a second one.
     expect(nats.command).not.toContain('-sd');
   });
@@ -174,7 +178,7 @@ describe('docker-compose.auth.yml', () => {
     const env = Object.fromEntries(Object.keys(nats.environment ?? {}).map((name) => [name, '"12e45,x"']));
     const args = (nats.command ?? [])
       .slice(1)
-      .map((arg) => (arg === '/etc/nats/orchestra-auth.conf' ? conf : arg));
+      .map((arg) => (arg === '/etc/orchestra-deploy/nats/orchestra-auth.conf' ? conf : arg));
     const check = spawnSync(findNatsServer(), [...args, '-t'], {
       env: { PATH: process.env.PATH, ...env },
       encoding: 'utf8',

@@ -23,6 +23,8 @@ interface Expected {
   /** Deployment replicas; undefined where the HorizontalPodAutoscaler owns the count. */
   replicas: Record<(typeof SERVICES)[number], number | undefined>;
   autoscaler: { min: number; max: number };
+  /** Clients connect with TLS (overlays/tls): the CA of the Secret nats-tls, made outside. */
+  tls?: boolean;
 }
 
 const RENDERINGS: Expected[] = [
@@ -30,7 +32,7 @@ const RENDERINGS: Expected[] = [
     dir: 'deploy/k8s/base',
     natsReplicas: 3,
     streamReplicas: '3',
-    replicas: { orchestrator: 1, dispatcher: undefined, results: 1 },
+    replicas: { orchestrator: 1, dispatcher: undefined, results: 2 },
     autoscaler: { min: 2, max: 10 },
   },
   {
@@ -46,8 +48,17 @@ const RENDERINGS: Expected[] = [
     namespace: 'orchestra',
     natsReplicas: 3,
     streamReplicas: '3',
-    replicas: { orchestrator: 2, dispatcher: undefined, results: 1 },
+    replicas: { orchestrator: 2, dispatcher: undefined, results: 2 },
     autoscaler: { min: 3, max: 20 },
+  },
+  {
+    dir: 'deploy/k8s/overlays/tls',
+    namespace: 'orchestra',
+    natsReplicas: 3,
+    streamReplicas: '3',
+    replicas: { orchestrator: 2, dispatcher: undefined, results: 2 },
+    autoscaler: { min: 3, max: 20 },
+    tls: true,
   },
 ];
 
@@ -64,7 +75,10 @@ describe.each(RENDERINGS)('kubectl kustomize $dir', (expected) => {
   const workloads = () => [
     ...ofKind<IDeployment>(objects, 'Deployment'),
     ...ofKind<IStatefulSet>(objects, 'StatefulSet'),
+    // A Job's pod template has the same shape.
+    ...ofKind<IDeployment>(objects, 'Job'),
   ];
+  const natsUrl = expected.tls ? 'tls://nats:4222' : 'nats://nats:4222';
 
   beforeAll(() => {
     objects = kustomize(expected.dir);
@@ -84,6 +98,7 @@ describe.each(RENDERINGS)('kubectl kustomize $dir', (expected) => {
         'Deployment/orchestrator',
         'Deployment/results',
         'HorizontalPodAutoscaler/dispatcher',
+        'Job/provision',
         ...(expected.namespace ? [`Namespace/${expected.namespace}`] : []),
         'PodDisruptionBudget/dispatcher',
         'PodDisruptionBudget/nats',
@@ -172,7 +187,7 @@ describe.each(RENDERINGS)('kubectl kustomize $dir', (expected) => {
       images.add(container.image);
       expect(container.args).toEqual(['up', '--services', name]);
       const env = environment(container, objects);
-      expect(env.get('NATS_URL')).toBe('nats://nats:4222');
+      expect(env.get('NATS_URL')).toBe(natsUrl);
       expect(env.get('NATS_USER')).toBe(name);
       expect(env.get('NATS_PASSWORD')).toMatch(/^[^"]+$/);
       expect(env.get('NATS_INBOX_PREFIX')).toBe(`_INBOX_${name}`);
@@ -196,7 +211,9 @@ describe.each(RENDERINGS)('kubectl kustomize $dir', (expected) => {
       if (!pod) throw new Error('no pod template');
       const { configMaps, secrets } = references(pod);
       for (const name of configMaps) expect(() => named(objects, 'ConfigMap', name)).not.toThrow();
-      for (const name of secrets) expect(() => named(objects, 'Secret', name)).not.toThrow();
+      // nats-tls holds certificates: made outside git (README, Deploy, TLS), never rendered.
+      for (const name of secrets.filter((secret) => !(expected.tls && secret === 'nats-tls')))
+        expect(() => named(objects, 'Secret', name)).not.toThrow();
       for (const container of pod.containers) expect(() => environment(container, objects)).not.toThrow();
     }
     expect(generated(objects, 'Secret', 'nats-credentials')).toBeDefined();
@@ -208,7 +225,7 @@ describe.each(RENDERINGS)('kubectl kustomize $dir', (expected) => {
     expect(container.args).toEqual(['console', '--host', '0.0.0.0', '--port', '8080']);
     expect(container.image).toBe(containerOf(deployment('results')).image);
     const env = environment(container, objects);
-    expect(env.get('NATS_URL')).toBe('nats://nats:4222');
+    expect(env.get('NATS_URL')).toBe(natsUrl);
     // It reads and acts as the CLI does: the NATS user `client`.
     expect(env.get('NATS_USER')).toBe('client');
     expect(env.get('NATS_PASSWORD')).toMatch(/^[^"]+$/);
@@ -233,8 +250,55 @@ describe.each(RENDERINGS)('kubectl kustomize $dir', (expected) => {
     for (const name of SERVICES) {
       expect({ [name]: deployment(name).spec?.replicas }).toEqual({ [name]: expected.replicas[name] });
     }
-    expect(deployment('results').spec?.strategy?.type).toBe('Recreate');
+    // Two results services fold safely (revision-checked writes): replaced one at a time.
+    expect(deployment('results').spec?.strategy).toEqual({
+      type: 'RollingUpdate',
+      rollingUpdate: { maxSurge: 1, maxUnavailable: 0 },
+    });
   });
+
+  it('gives every NATS user least-privilege permissions and provisions as admin in a Job', () => {
+    const config =
+      generated<{ data?: Record<string, string> }>(objects, 'ConfigMap', 'nats-config').data ?? {};
+    for (const user of ['admin', ...SERVICES, 'client']) {
+      const variable = user.toUpperCase();
+      expect(config['auth.conf']).toContain(
+        `{ user: ${user}, password: $${variable}_PASSWORD, permissions: $${variable} }`,
+      );
+    }
+    for (const name of SERVICES) {
+      expect(environment(containerOf(deployment(name)), objects).get('ORCHESTRA_PROVISION')).toBe('false');
+    }
+    const job = named<IDeployment>(objects, 'Job', 'provision');
+    const container = containerOf(job);
+    expect(container.args).toEqual(['provision']);
+    const env = environment(container, objects);
+    expect([env.get('NATS_URL'), env.get('NATS_USER'), env.get('NATS_INBOX_PREFIX')]).toEqual([
+      natsUrl,
+      'admin',
+      '_INBOX_admin',
+    ]);
+  });
+
+  it(
+    expected.tls
+      ? 'connects every client with TLS, checking the server with the CA of nats-tls'
+      : 'leaves client TLS to the tls overlay',
+    () => {
+      const config =
+        generated<{ data?: Record<string, string> }>(objects, 'ConfigMap', 'nats-config').data ?? {};
+      expect(config['nats.conf']).toContain('include ./tls.conf');
+      expect(/\btls\s*\{/.test(config['tls.conf'] ?? '')).toBe(expected.tls === true);
+      for (const workload of [
+        ...SERVICES.map(deployment),
+        deployment('console'),
+        named<IDeployment>(objects, 'Job', 'provision'),
+      ]) {
+        const env = environment(containerOf(workload), objects);
+        expect(env.get('NATS_TLS_CA')).toBe(expected.tls ? '/etc/nats-tls/ca.crt' : undefined);
+      }
+    },
+  );
 
   it('autoscales the dispatcher Deployment on CPU', () => {
     const autoscaler = named<IHorizontalPodAutoscaler>(objects, 'HorizontalPodAutoscaler', 'dispatcher');

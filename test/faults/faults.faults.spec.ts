@@ -1,12 +1,10 @@
 import { setTimeout as sleep } from 'node:timers/promises';
-import { createUser } from '@nats-io/nkeys';
-import { signerFromKey } from '@orchestra/bus';
 import { OrchestraClient } from '@orchestra/client';
 import { type NatsServerHandle, startNatsServer } from '@orchestra/testing';
 import { ServiceProcess } from '../support/cli.js';
-import { type FaultPlan, faultPlan } from './plans.js';
+import { failuresOf, SIGNING_KEY, startLoad, VERIFY_KEY, verifyAll } from './run.js';
 import { type Fault, type FaultSettings, faultOrder, LONG, SHORT, seededRandom } from './schedule.js';
-import { readExecution, type Tally, table, verifyExecution, verifyLog } from './verify.js';
+import { type Tally, table, verifyLog } from './verify.js';
 
 /**
  * Invariant 5 (docs/architecture.md, "Invariants") under fire: many executions of mixed plans
@@ -21,9 +19,6 @@ const settings: FaultSettings = {
 
 type Role = 'orchestrator' | 'dispatcher' | 'results';
 const REPLICAS: Record<Role, number> = { orchestrator: 2, dispatcher: 2, results: 1 };
-/** Every orchestrator signs with this key, so `orchestra verify` checks each record's signature too. */
-const SIGNING_KEY = new TextDecoder().decode(createUser().getSeed());
-const VERIFY_KEY = signerFromKey(SIGNING_KEY).keyId;
 const serviceEnv = { ORCHESTRA_SIGNING_KEY: SIGNING_KEY };
 
 describe(`fault suite (${process.env.FAULTS === 'long' ? 'long' : 'short'}, seed ${settings.seed})`, () => {
@@ -49,55 +44,23 @@ describe(`fault suite (${process.env.FAULTS === 'long' ? 'long' : 'short'}, seed
       serverRestarts: 0,
       verdicts: [],
     };
-    const accepted = new Map<string, FaultPlan>();
-
     // Executions keep arriving for as long as faults are injected, so every fault hits runs in flight.
-    let injecting = true;
-    const submitter = (async () => {
-      for (let n = 0; injecting || n < settings.executions; n++) {
-        const plan = faultPlan(n);
-        const id = `fault-${settings.seed}-${n}`;
-        await submitUntilStored(client, plan, id);
-        accepted.set(id, plan);
-        await sleep(settings.submitPauseMs);
-      }
-    })();
+    const load = startLoad(client, `fault-${settings.seed}`, settings.executions, settings.submitPauseMs);
 
     for (const fault of faultOrder(settings, random)) {
       await sleep(settings.pauseMs[0] + random() * (settings.pauseMs[1] - settings.pauseMs[0]));
       await inject(fault, random);
-      if (fault === 'nats-server') tally.serverRestarts++;
+      if (fault === 'nats-server') tally.serverRestarts = (tally.serverRestarts ?? 0) + 1;
       else tally.kills[fault] = (tally.kills[fault] ?? 0) + 1;
     }
-    injecting = false;
-    await submitter;
-    tally.executions = accepted.size;
-
-    for (const [id, plan] of accepted) {
-      await client.waitForResults(id, 180_000).catch(() => undefined);
-      const { events, stored } = await readExecution(client, id);
-      const verdict = verifyExecution(id, events, stored, plan.expected);
+    await load.finish();
+    tally.executions = load.accepted.size;
+    tally.verdicts = await verifyAll(client, load.accepted, async (id, verdict) => {
       verdict.chainProblem = await verifyLog(server.url, id, VERIFY_KEY);
-      tally.verdicts.push(verdict);
-    }
+    });
     await client.close();
     console.log(`fault suite, seed ${settings.seed}\n${table(tally)}`);
-    const failures = tally.verdicts.filter(
-      (v) =>
-        v.lost ||
-        v.unfinished ||
-        v.doubleCounted.length ||
-        v.replayMismatch ||
-        v.mismatches.length ||
-        v.chainProblem !== null,
-    );
-    const forced = tally.verdicts.flatMap((v) => v.killForced);
-    if (forced.length > 0)
-      console.log(
-        `differences a kill forced (an attempt on a served plugin timed out):\n${forced.join('\n')}`,
-      );
-    if (failures.length > 0) console.log(`failures:\n${JSON.stringify(failures, null, 2)}`);
-    expect(failures).toEqual([]);
+    expect(failuresOf(tally.verdicts)).toEqual([]);
     expect(tally.executions).toBeGreaterThanOrEqual(settings.executions);
   });
 
@@ -116,15 +79,3 @@ describe(`fault suite (${process.env.FAULTS === 'long' ? 'long' : 'short'}, seed
     list[index] = await ServiceProcess.start(fault, server.url, serviceEnv);
   }
 });
-
-/** Publishes until the server acknowledges: only then is the command accepted (and counted). */
-async function submitUntilStored(client: OrchestraClient, plan: FaultPlan, id: string): Promise<void> {
-  for (;;) {
-    try {
-      await client.execute(plan.plan, id);
-      return;
-    } catch {
-      await sleep(200);
-    }
-  }
-}

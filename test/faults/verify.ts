@@ -120,17 +120,21 @@ export async function verifyLog(
 export interface Tally {
   executions: number;
   kills: Record<string, number>;
-  serverRestarts: number;
+  /** Restarts of the single nats-server (the cluster suite counts its faults in extra rows). */
+  serverRestarts?: number;
   verdicts: Verdict[];
 }
 
 /** The suite's table: what was done to the system and what it lost. */
-export function table(tally: Tally): string {
+export function table(tally: Tally, faults: Array<[string, number]> = []): string {
   const sum = (pick: (v: Verdict) => boolean) => tally.verdicts.filter(pick).length;
   const rows: Array<[string, string | number]> = [
     ['executions', tally.executions],
     ...Object.entries(tally.kills).map(([service, n]): [string, number] => [`kill -9 ${service}`, n]),
-    ['nats-server restarts', tally.serverRestarts],
+    ...(tally.serverRestarts === undefined
+      ? []
+      : [['nats-server restarts', tally.serverRestarts] as [string, number]]),
+    ...faults,
     ['lost', sum((v) => v.lost)],
     ['unfinished', sum((v) => v.unfinished)],
     ['double-counted', sum((v) => v.doubleCounted.length > 0)],

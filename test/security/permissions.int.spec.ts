@@ -58,6 +58,22 @@ describe('least-privilege users (deploy/nats/orchestra-auth.conf)', () => {
     await nats?.stop();
   });
 
+  it('runs a plan larger than one message through the payloads bucket with no permission refused', async () => {
+    // ExecutePlan, ExecutionStarted and the results go through the object store (README, "Large values").
+    const tasks = Array.from({ length: 3_000 }, (_, i) => ({
+      task_id: `t${i}`,
+      assigned_plugin: 'builtin',
+      entry_point: { type: 'function', value: 'echo' },
+      input_context: { i, pad: 'x'.repeat(300) },
+    }));
+    const wide = { plan_id: 'lp-wide', phases: [{ phase_id: 'p', tasks }] };
+    await client.execute(wide, 'lp-wide');
+    const results = await client.waitForResults('lp-wide', 120_000);
+    expect(results.summary.successful).toBe(3_000);
+    expect((await client.replay('lp-wide')).matches).toBe(true);
+    expect(violations()).toEqual([]);
+  }, 180_000);
+
   it('runs plans to completion, cancels, rejects and dead-letters with no permission refused', async () => {
     const seen: string[] = [];
     const watching = (async () => {

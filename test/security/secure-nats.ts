@@ -2,7 +2,7 @@ import { execFileSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
+import { dirname, join, relative, resolve } from 'node:path';
 import { errors, type NodeConnectionOptions, nkeys } from '@nats-io/transport-node';
 import { type Io, main } from '@orchestra/cli';
 import { type NatsServerHandle, startNatsServer } from '@orchestra/testing';
@@ -38,7 +38,15 @@ export interface SecureNats {
 export async function startSecureNats(): Promise<SecureNats> {
   const dir = mkdtempSync(join(tmpdir(), 'orchestra-auth-'));
   const configFile = join(dir, 'orchestra-auth.conf');
-  writeFileSync(configFile, readFileSync(AUTH_CONFIG, 'utf8').replace(/^\s*store_dir:.*$/m, ''));
+  // Moved out of deploy/nats: its includes (the users, from the k8s base) keep pointing there.
+  const config = readFileSync(AUTH_CONFIG, 'utf8')
+    .replace(/^\s*store_dir:.*$/m, '')
+    // nats-server resolves an include relative to the including file, even an absolute path.
+    .replace(
+      /^include "([^"]+)"/gm,
+      (_, path: string) => `include "${relative(dir, resolve(dirname(AUTH_CONFIG), path))}"`,
+    );
+  writeFileSync(configFile, config);
   const accounts = Object.fromEntries(
     ROLES.map((role) => [
       role,

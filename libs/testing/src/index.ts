@@ -3,6 +3,7 @@
 
 export { findNatsServer, freePort } from '@orchestra/bus';
 export { maxAttempts, planArbitrary } from './arbitraries.js';
+export { type NatsClusterHandle, type NatsClusterNode, startNatsCluster } from './nats-cluster.js';
 export {
   type NatsServerHandle,
   type NatsServerOptions,

@@ -1,5 +1,6 @@
 import * as apps from 'kubernetes-models/apps/v1';
 import * as autoscaling from 'kubernetes-models/autoscaling/v2';
+import * as batch from 'kubernetes-models/batch/v1';
 import * as policy from 'kubernetes-models/policy/v1';
 import * as core from 'kubernetes-models/v1';
 import type { K8sObject } from './render.js';
@@ -18,6 +19,7 @@ const MODELS: Record<string, object> = {
   'apps/v1': apps,
   'policy/v1': policy,
   'autoscaling/v2': autoscaling,
+  'batch/v1': batch,
 };
 
 function modelOf(object: K8sObject): ModelClass {

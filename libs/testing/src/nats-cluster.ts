@@ -1,0 +1,175 @@
+import { get as httpGet } from 'node:http';
+import { freePort } from '@orchestra/bus';
+import { type NatsServerHandle, startNatsServer } from './nats-server.js';
+
+/**
+ * A local JetStream cluster for tests: three (or `size`) `nats-server -js` processes on loopback,
+ * each with its own ports and store directory, routed to each other as the production overlay's
+ * StatefulSet is (deploy/k8s). Services connect with every node's URL (`NATS_URL` as a
+ * comma-separated list); streams get as many replicas as there are nodes.
+ */
+export interface NatsClusterHandle {
+  readonly nodes: readonly NatsClusterNode[];
+  /** Every node's client URL, comma-separated: what NATS_URL takes. */
+  readonly urls: string;
+  /** The node whose server name is `name`. */
+  node(name: string): NatsClusterNode;
+  /**
+   * The current leader of a stream (its server name), read from a live node's monitoring
+   * endpoint (`/jsz`); undefined while none is elected.
+   */
+  streamLeader(stream: string): Promise<string | undefined>;
+  /** Waits until every node answers /healthz (JetStream current with its peers). */
+  healthy(timeoutMs?: number): Promise<void>;
+  stop(): Promise<void>;
+}
+
+export interface NatsClusterNode extends NatsServerHandle {
+  /** The server name (`-n`), as the monitoring endpoint reports leaders. */
+  readonly name: string;
+  /** Whether the process runs (between a kill and a restart it does not). */
+  readonly running: boolean;
+}
+
+export async function startNatsCluster(
+  options: { size?: number; verbose?: boolean } = {},
+): Promise<NatsClusterHandle> {
+  const size = options.size ?? 3;
+  const names = Array.from({ length: size }, (_, i) => `n${i + 1}`);
+  const clusterPorts = await Promise.all(names.map(() => freePort()));
+  const routes = clusterPorts.map((port) => `nats://127.0.0.1:${port}`);
+  // All at once: a clustered server is ready only once its peers elect a meta leader.
+  const servers = await Promise.all(
+    names.map((name, i) =>
+      startNatsServer({
+        args: [
+          '-n',
+          name,
+          '--cluster_name',
+          'orchestra',
+          '--cluster',
+          `nats://127.0.0.1:${clusterPorts[i]}`,
+          '--routes',
+          routes.filter((_, j) => j !== i).join(','),
+        ],
+        readyTimeoutMs: 60_000,
+        ...(options.verbose ? { verbose: true } : {}),
+      }),
+    ),
+  );
+  const nodes = servers.map((server, i) => clusterNode(server, names[i] as string));
+  const handle: NatsClusterHandle = {
+    nodes,
+    urls: nodes.map((node) => node.url).join(','),
+    node(name) {
+      const found = nodes.find((node) => node.name === name);
+      if (!found) throw new Error(`no node ${name} in the cluster`);
+      return found;
+    },
+    async streamLeader(stream) {
+      for (const node of nodes) {
+        if (!node.running) continue;
+        const leader = await leaderFrom(node.monitorPort, stream).catch(() => undefined);
+        if (leader !== undefined) return leader;
+      }
+      return undefined;
+    },
+    async healthy(timeoutMs = 60_000) {
+      const deadline = Date.now() + timeoutMs;
+      for (const node of nodes) {
+        while ((await status(node.monitorPort, '/healthz')) !== 200) {
+          if (Date.now() > deadline) throw new Error(`node ${node.name} not healthy after ${timeoutMs} ms`);
+          await new Promise((resolve) => setTimeout(resolve, 200));
+        }
+      }
+    },
+    async stop() {
+      await Promise.all(nodes.map((node) => node.stop()));
+    },
+  };
+  await handle.healthy();
+  return handle;
+}
+
+function clusterNode(server: NatsServerHandle, name: string): NatsClusterNode {
+  let running = true;
+  return {
+    name,
+    get running() {
+      return running;
+    },
+    get url() {
+      return server.url;
+    },
+    get port() {
+      return server.port;
+    },
+    get monitorPort() {
+      return server.monitorPort;
+    },
+    storeDir: server.storeDir,
+    get pid() {
+      return server.pid;
+    },
+    async stop(stopOptions) {
+      running = false;
+      await server.stop(stopOptions);
+    },
+    async kill() {
+      running = false;
+      await server.kill();
+    },
+    async restart() {
+      running = false;
+      await server.restart();
+      running = true;
+    },
+    output: () => server.output(),
+  };
+}
+
+interface JszAccounts {
+  account_details?: { stream_detail?: { name: string; cluster?: { leader?: string } }[] }[];
+}
+
+/** The leader a node's `/jsz` reports for `stream` (every account's streams). */
+async function leaderFrom(monitorPort: number, stream: string): Promise<string | undefined> {
+  const body = await getJson<JszAccounts>(monitorPort, '/jsz?accounts=true&streams=true');
+  for (const account of body.account_details ?? []) {
+    for (const detail of account.stream_detail ?? []) {
+      if (detail.name === stream && detail.cluster?.leader) return detail.cluster.leader;
+    }
+  }
+  return undefined;
+}
+
+function getJson<T>(port: number, path: string): Promise<T> {
+  return new Promise((resolve, reject) => {
+    const req = httpGet({ host: '127.0.0.1', port, path, timeout: 1000 }, (res) => {
+      let text = '';
+      res.on('data', (chunk: Buffer) => {
+        text += chunk.toString('utf8');
+      });
+      res.on('end', () => {
+        try {
+          resolve(JSON.parse(text) as T);
+        } catch (error) {
+          reject(error);
+        }
+      });
+    });
+    req.on('timeout', () => req.destroy(new Error('timeout')));
+    req.on('error', reject);
+  });
+}
+
+function status(port: number, path: string): Promise<number> {
+  return new Promise((resolve) => {
+    const req = httpGet({ host: '127.0.0.1', port, path, timeout: 1000 }, (res) => {
+      res.resume();
+      resolve(res.statusCode ?? 0);
+    });
+    req.on('timeout', () => req.destroy(new Error('timeout')));
+    req.on('error', () => resolve(0));
+  });
+}

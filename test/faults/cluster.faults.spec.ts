@@ -1,0 +1,200 @@
+import { setTimeout as sleep } from 'node:timers/promises';
+import { jetstreamManager } from '@nats-io/jetstream';
+import { OrchestraClient } from '@orchestra/client';
+import { Streams } from '@orchestra/contracts';
+import { type NatsClusterHandle, type NatsClusterNode, startNatsCluster } from '@orchestra/testing';
+import { ServiceProcess } from '../support/cli.js';
+import {
+  type ClusterFault,
+  ClusterLong,
+  ClusterShort,
+  clusterFaultOrder,
+  percentile,
+} from './cluster-schedule.js';
+import { failuresOf, SIGNING_KEY, startLoad, VERIFY_KEY, verifyAll } from './run.js';
+import { seededRandom } from './schedule.js';
+import { table, verifyLog } from './verify.js';
+
+/**
+ * The production topology under faults (docs/reliability.md): a 3-node JetStream cluster with
+ * every stream and bucket replicated 3 times, 2 orchestrators, 2 dispatchers and 2 results
+ * services connected to all three nodes, under continuous load, while a seeded schedule kill -9s
+ * nodes (at least a third of the kills hit the events stream's leader, read from /jsz) and does
+ * rolling restarts of all three as Kubernetes would. Afterwards: nothing lost, nothing counted
+ * twice, results equal to the log; and how long executions stalled after each leader kill.
+ * FAULTS=long for the long form, FAULTS_SEED to replay a schedule.
+ */
+const long = process.env.FAULTS === 'long';
+const settings = {
+  ...(long ? ClusterLong : ClusterShort),
+  seed: Number(process.env.FAULTS_SEED ?? Date.now() % 100_000),
+};
+const ROLES = ['orchestrator', 'dispatcher', 'results'] as const;
+const REPLICAS_PER_ROLE = 2;
+
+interface Recovery {
+  /** From the kill to the new leader seen on /jsz. */
+  electionMs: number;
+  /** From the new leader to the first event stored after the kill. */
+  progressMs: number;
+}
+
+describe(`cluster fault suite (${long ? 'long' : 'short'}, seed ${settings.seed})`, () => {
+  let cluster: NatsClusterHandle;
+  const services: ServiceProcess[] = [];
+
+  afterAll(async () => {
+    for (const service of services) await service.kill();
+    await cluster?.stop();
+  });
+
+  it('loses nothing and counts nothing twice through node kills, leader kills and rolling restarts', async () => {
+    cluster = await startNatsCluster();
+    const env = {
+      ORCHESTRA_STREAM_REPLICAS: '3',
+      NATS_RECONNECT_WAIT_MS: '250',
+      ORCHESTRA_SIGNING_KEY: SIGNING_KEY,
+    };
+    for (const role of ROLES) {
+      for (let i = 0; i < REPLICAS_PER_ROLE; i++)
+        services.push(await ServiceProcess.start(role, cluster.urls, env));
+    }
+    const client = await OrchestraClient.connect({
+      servers: cluster.urls.split(','),
+      env: {},
+      reconnectTimeWaitMs: 250,
+    });
+    const progress = await sampleProgress(client);
+    const random = seededRandom(settings.seed);
+    const recoveries: Recovery[] = [];
+    let nodeKills = 0;
+    let leaderKills = 0;
+    let rollingRestarts = 0;
+    const load = startLoad(client, `cluster-${settings.seed}`, settings.executions, settings.submitPauseMs);
+
+    for (const fault of clusterFaultOrder(settings, random)) {
+      await sleep(settings.pauseMs[0] + random() * (settings.pauseMs[1] - settings.pauseMs[0]));
+      if (fault === 'rolling') {
+        await rollingRestart();
+        rollingRestarts++;
+        continue;
+      }
+      const leader = await currentLeader();
+      const node = pick(fault, leader, random);
+      const killedAt = Date.now();
+      const seqAtKill = progress.lastSeq();
+      await node.kill();
+      nodeKills++;
+      const measuring = node.name === leader ? measureRecovery(node.name, killedAt, seqAtKill) : undefined;
+      if (measuring) leaderKills++;
+      await sleep(random() * settings.downMs);
+      await node.restart();
+      const recovery = await measuring;
+      if (recovery) recoveries.push(recovery);
+      // Never two nodes down at once: the next fault waits for this one to catch up.
+      await cluster.healthy(120_000);
+    }
+    await load.finish();
+    const verdicts = await verifyAll(client, load.accepted, async (id, verdict) => {
+      verdict.chainProblem = await verifyLog(cluster.urls, id, VERIFY_KEY);
+    });
+    progress.stop();
+    await client.close();
+
+    const after = recoveries.map((r) => r.progressMs);
+    const fromKill = recoveries.map((r) => r.electionMs + r.progressMs);
+    const summary = { executions: load.accepted.size, kills: {}, verdicts };
+    console.log(
+      `cluster fault suite, seed ${settings.seed}\n${table(summary, [
+        ['node kills (kill -9)', nodeKills],
+        ['  of the events leader', leaderKills],
+        ['rolling restarts', rollingRestarts],
+      ])}\n` +
+        `| election after a leader kill, p50 / p99 ms | ${percentile(
+          recoveries.map((r) => r.electionMs),
+          50,
+        )} / ${percentile(
+          recoveries.map((r) => r.electionMs),
+          99,
+        )} |\n` +
+        `| progress after the election, p50 / p99 ms  | ${percentile(after, 50)} / ${percentile(after, 99)} |\n` +
+        `| progress after the kill, p50 / p99 ms      | ${percentile(fromKill, 50)} / ${percentile(fromKill, 99)} |`,
+    );
+    expect(failuresOf(verdicts)).toEqual([]);
+    expect(load.accepted.size).toBeGreaterThanOrEqual(settings.executions);
+    expect(leaderKills * 3).toBeGreaterThanOrEqual(nodeKills);
+    // Executions move again within 2 s of the new leader (the issue measured up to 29 s).
+    expect(percentile(after, 99)).toBeLessThan(2_000);
+  });
+
+  async function currentLeader(): Promise<string> {
+    for (;;) {
+      const leader = await cluster.streamLeader(Streams.events);
+      if (leader) return leader;
+      await sleep(100);
+    }
+  }
+
+  function pick(fault: ClusterFault, leader: string, random: () => number): NatsClusterNode {
+    if (fault === 'leader') return cluster.node(leader);
+    return cluster.nodes[Math.floor(random() * cluster.nodes.length)] as NatsClusterNode;
+  }
+
+  /** The new leader's election and the first event stored after the kill, as seen from outside. */
+  async function measureRecovery(killed: string, killedAt: number, seqAtKill: number): Promise<Recovery> {
+    let electedAt = 0;
+    while (electedAt === 0) {
+      const leader = await cluster.streamLeader(Streams.events);
+      if (leader && leader !== killed) electedAt = Date.now();
+      else await sleep(50);
+      if (Date.now() - killedAt > 120_000) throw new Error('no new leader of the events stream within 120 s');
+    }
+    const progressedAt = await progressSince(seqAtKill, killedAt);
+    return { electionMs: electedAt - killedAt, progressMs: Math.max(0, progressedAt - electedAt) };
+  }
+
+  let progressSince: (seq: number, after: number) => Promise<number>;
+
+  /** Polls the events stream's last sequence every 100 ms: when executions store their next event. */
+  async function sampleProgress(client: OrchestraClient) {
+    const jsm = await jetstreamManager(client.nc, { timeout: 500 });
+    const samples: { at: number; seq: number }[] = [];
+    let last = 0;
+    let running = true;
+    void (async () => {
+      while (running) {
+        try {
+          last = (await jsm.streams.info(Streams.events)).state.last_seq;
+          samples.push({ at: Date.now(), seq: last });
+          if (samples.length > 10_000) samples.splice(0, 5_000);
+        } catch {
+          // no leader yet: that is what is being measured
+        }
+        await sleep(100);
+      }
+    })();
+    progressSince = async (seq, after) => {
+      for (;;) {
+        const found = samples.find((sample) => sample.at >= after && sample.seq > seq);
+        if (found) return found.at;
+        if (Date.now() - after > 180_000) throw new Error('no event stored within 180 s of a leader kill');
+        await sleep(50);
+      }
+    };
+    return {
+      lastSeq: () => last,
+      stop: () => {
+        running = false;
+      },
+    };
+  }
+
+  /** As Kubernetes rolls a StatefulSet: each node in turn stopped (SIGTERM), started, caught up. */
+  async function rollingRestart(): Promise<void> {
+    for (const node of [...cluster.nodes].reverse()) {
+      await node.stop({ keepStore: true });
+      await node.restart();
+      await cluster.healthy(120_000);
+    }
+  }
+});
