@@ -33,7 +33,7 @@ export const ClusterLong: ClusterSettings = {
   rollingRestarts: 3,
   pauseMs: [300, 1500],
   downMs: 1500,
-  submitPauseMs: 300,
+  submitPauseMs: 600,
 };
 
 /** The faults in a shuffled order with exact counts, so the figures are met by construction. */
