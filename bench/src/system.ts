@@ -207,8 +207,8 @@ export class ResultsWaiter {
     return this.done.get(executionId);
   }
 
-  async poll(): Promise<void> {
-    const ids = [...this.pending];
+  /** Looks once for the final results of the pending executions (or of `ids`, pending or not). */
+  async poll(ids: string[] = [...this.pending]): Promise<void> {
     for (let i = 0; i < ids.length; i += 64) {
       await Promise.all(
         ids.slice(i, i + 64).map(async (id) => {

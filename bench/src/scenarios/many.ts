@@ -8,6 +8,8 @@ import { Tracker } from './tracker.js';
 
 /** Commands published at once (each awaits its PubAck). */
 const SUBMIT_BATCH = 64;
+/** No execution final for this long: the in-flight ones are polled for results as well. */
+const STALL_MS = 5_000;
 
 export interface ManyOptions {
   /**
@@ -80,6 +82,7 @@ export async function orchestraMany(
     last = { at, succeeded: tracker.succeeded };
   };
   let submitted = 0;
+  let progress = { done: 0, at: Date.now() };
   while (tracker.done < executions && Date.now() < deadline) {
     const room = Math.min(executions - submitted, bound - (submitted - tracker.done), SUBMIT_BATCH);
     if (room > 0) {
@@ -90,6 +93,12 @@ export async function orchestraMany(
     await tracker.poll();
     backlog.tick();
     if (tracker.done >= every * (snapshots.length + 1)) await snapshot();
+    if (tracker.done > progress.done) progress = { done: tracker.done, at: Date.now() };
+    else if (Date.now() - progress.at > STALL_MS) {
+      // Nothing final for a while: look once at the executions in flight, in case an end went unseen.
+      await tracker.checkResults(ids.slice(0, submitted).filter((id) => !tracker.results(id)));
+      progress.at = Date.now();
+    }
     if (room <= 0) await sleep(20);
   }
   const ok = tracker.done >= executions;

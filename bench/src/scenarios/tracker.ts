@@ -98,6 +98,14 @@ export class Tracker {
     return this.waiter.poll();
   }
 
+  /**
+   * Looks once for the results of these executions even if their ExecutionFinished was not seen:
+   * the watching connection can miss events (a slow consumer cut off by the server).
+   */
+  checkResults(executionIds: string[]): Promise<void> {
+    return this.waiter.poll(executionIds);
+  }
+
   results(executionId: string): { at: number; results: ExecutionResults } | undefined {
     return this.waiter.get(executionId);
   }
