@@ -41,4 +41,5 @@ export {
   referencesInString,
   wholeReference,
 } from './references.js';
+export { EXECUTION_STATUSES } from './statuses.js';
 export { type PlanValidation, parseOrThrow, validatePlan, zodIssues } from './validate.js';

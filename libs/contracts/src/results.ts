@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { ExecutionId } from './ids.js';
 import { JsonValue } from './plan.js';
+import { EXECUTION_STATUSES } from './statuses.js';
 import { TaskUsage } from './tasks.js';
 
 /**
@@ -73,15 +74,7 @@ export const PhaseResult = z.object({
 });
 export type PhaseResult = z.infer<typeof PhaseResult>;
 
-export const ExecutionStatus = z.enum([
-  'pending',
-  'running',
-  'completed',
-  'partial',
-  'failed',
-  'cancelled',
-  'rejected',
-]);
+export const ExecutionStatus = z.enum(EXECUTION_STATUSES);
 export type ExecutionStatus = z.infer<typeof ExecutionStatus>;
 
 export const Summary = z.object({

@@ -1,4 +1,4 @@
-import type { ExecutionStatus } from '@orchestra/contracts';
+import { EXECUTION_STATUSES } from '@orchestra/contracts';
 import { useCallback, useEffect, useState } from 'react';
 import type { ExecutionPage, ExecutionSummary, Facets, SessionInfo } from '../../../src/model/api-types';
 import { getJson } from '../api';
@@ -10,19 +10,6 @@ import { Link, navigate, useLocation } from '../router';
 import { useLiveRows } from './live-rows';
 
 const PAGE_SIZE = 50;
-/** The contract's ExecutionStatus values (its schema module is not in the page's bundle). */
-const STATUSES = [
-  'pending',
-  'running',
-  'completed',
-  'partial',
-  'failed',
-  'cancelled',
-  'rejected',
-] as const satisfies readonly ExecutionStatus[];
-/** Fails to compile when the contract gains a status this list lacks. */
-const everyStatus: Record<Exclude<ExecutionStatus, (typeof STATUSES)[number]>, never> = {};
-void everyStatus;
 
 /** Executions, newest first: filtered and paged by the server's index, kept live by its change stream. */
 export function ExecutionsPage(props: { session: SessionInfo | null }) {
@@ -104,7 +91,7 @@ export function ExecutionsPage(props: { session: SessionInfo | null }) {
       </div>
       <div className="filters">
         <fieldset className="chips" aria-label="Status">
-          {STATUSES.map((status) => (
+          {EXECUTION_STATUSES.map((status) => (
             <button
               type="button"
               key={status}
