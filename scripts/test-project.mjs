@@ -15,9 +15,9 @@ const output = join(root, '.test-results', tier, `${projectName}.json`);
 mkdirSync(dirname(output), { recursive: true });
 // Only this project's files: the pattern is anchored at the repository's own path.
 const escaped = join(root, projectRoot, '/').replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
-// The machine is small and shared: one worker per project for unit tests (Nx runs two projects
-// at a time), the others in band (they start nats-server and service processes).
-const workers = tier === 'unit' ? ['--maxWorkers=1'] : ['--runInBand'];
+// One project at a time (npm run test:*): unit tests with Jest's own number of workers, the
+// others in band (they start nats-server and service processes).
+const workers = tier === 'unit' ? [] : ['--runInBand'];
 const jest = spawnSync(
   join(root, 'node_modules', '.bin', 'jest'),
   [
