@@ -92,6 +92,9 @@ COPY --from=build /app/apps/cli/bin apps/cli/bin
 COPY examples examples
 # The `node` user of the base image, by number so that Kubernetes can check runAsNonRoot. The files
 # stay root's: the application cannot change itself, and the root filesystem can be read-only.
+# Only .orchestra/ is the user's: where `orchestra up` keeps the event log's signing key when
+# ORCHESTRA_SIGNING_KEY is not set (a volume in docker-compose.yml; docs/audit.md).
+RUN mkdir -p /app/.orchestra && chown 1000:1000 /app/.orchestra
 USER 1000:1000
 # Health and metrics endpoints (/health/live, /health/ready, /metrics).
 EXPOSE 8080

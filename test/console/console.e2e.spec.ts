@@ -64,9 +64,7 @@ describe('the web console in a browser', () => {
     const page = await system.page('/executions/partial-1?task=fails');
     await system.waitForStatus(page, '.execution-title .badge', 'partial');
     await page.getByRole('button', { name: 'Re-run from failure' }).click();
-    await page
-      .getByText('nats request orchestra.api.rerun \'{"source_execution_id":"partial-1"}\'')
-      .waitFor();
+    await page.getByText(/orchestra rerun partial-1$/).waitFor();
     await page.getByRole('button', { name: 'Re-run', exact: true }).click();
     await page.waitForURL(/\/executions\/(?!partial-1)/);
     expect(await page.getByTestId('rerun-of').textContent()).toBe('partial-1');

@@ -259,9 +259,7 @@ describe('the console server', () => {
       // ok-last follows uses-failed in its sequential phase, but needs only ok-first's output.
       expect(reply.reused).toEqual(['gather.ok-first', 'use.ok-last']);
       expect(reply.run_again.map((r: { task: string }) => r.task).sort()).toEqual(['fails', 'uses-failed']);
-      expect(reply.cli).toBe(
-        `nats request orchestra.api.rerun '{"source_execution_id":"source-1","execution_id":"rerun-1"}'`,
-      );
+      expect(reply.cli).toBe('npx orchestra rerun source-1 --id rerun-1');
       expect((await system.finalResults('rerun-1')).status).toBe('partial');
       const refused = await post('/api/executions/source-1/rerun', { tasks: ['gather.nobody'] });
       expect(refused.status).toBe(400);

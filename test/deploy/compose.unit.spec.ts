@@ -43,7 +43,7 @@ describe('docker-compose.yml', () => {
     expect(nats.image).toMatch(/^nats:2\.(9|[1-9]\d)(\.\d+)?-alpine$/);
     expect(nats.command?.join(' ')).toMatch(/-js -sd \/data -m 8222$/);
     expect(nats.volumes).toEqual(['nats-data:/data']);
-    expect(Object.keys(compose.volumes ?? {})).toEqual(['nats-data']);
+    expect(Object.keys(compose.volumes ?? {})).toEqual(['nats-data', 'event-log-key']);
     expect(nats.ports).toEqual(['4222:4222', '8222:8222']);
     expect(nats.restart).toBe('unless-stopped');
   });
@@ -82,6 +82,19 @@ describe('docker-compose.yml', () => {
     expect(console.environment?.ORCHESTRA_CONSOLE_TOKEN).toBe('${ORCHESTRA_CONSOLE_TOKEN:-}');
     expect(console.depends_on?.nats?.condition).toBe('service_healthy');
     expect(console.healthcheck?.test?.join(' ')).toContain('http://127.0.0.1:8080/health/ready');
+  });
+
+  it('signs the event log with ORCHESTRA_SIGNING_KEY or a key kept on a volume, which the console and the cli trust', () => {
+    const orchestrator = service(compose, 'orchestrator');
+    expect(orchestrator.environment?.ORCHESTRA_SIGNING_KEY).toBe('${ORCHESTRA_SIGNING_KEY:-}');
+    expect(orchestrator.volumes).toEqual(['event-log-key:/app/.orchestra']);
+    for (const name of ['console', 'cli']) {
+      expect(service(compose, name).environment?.ORCHESTRA_VERIFY_KEY).toBe('${ORCHESTRA_VERIFY_KEY:-}');
+      expect(service(compose, name).volumes).toEqual(['event-log-key:/app/.orchestra:ro']);
+    }
+    expect(Object.keys(compose.volumes ?? {})).toContain('event-log-key');
+    for (const name of ['results', 'dispatcher'])
+      expect(service(compose, name).environment).not.toHaveProperty('ORCHESTRA_SIGNING_KEY');
   });
 
   it('runs two dispatchers', () => {

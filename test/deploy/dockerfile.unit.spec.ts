@@ -89,6 +89,11 @@ describe('Dockerfile', () => {
     expect(users).toEqual(['1000:1000']);
   });
 
+  it('gives that user .orchestra/ only, where orchestra up keeps a signing key it makes', () => {
+    const runs = all(runtime, 'RUN').join(' ');
+    expect(runs).toContain('mkdir -p /app/.orchestra && chown 1000:1000 /app/.orchestra');
+  });
+
   it('starts the CLI under tini, `up` by default', () => {
     expect(all(runtime, 'RUN').join(' ')).toMatch(/apt-get install -y --no-install-recommends tini/);
     expect(all(runtime, 'ENTRYPOINT')).toEqual([

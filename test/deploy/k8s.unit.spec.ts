@@ -1,6 +1,7 @@
 import { copyFileSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, relative } from 'node:path';
+import { signerFromKey } from '@orchestra/bus';
 import { pluginsFromText } from '@orchestra/dispatcher';
 import type { IDeployment, IStatefulSet } from 'kubernetes-models/apps/v1';
 import type { IHorizontalPodAutoscaler } from 'kubernetes-models/autoscaling/v2';
@@ -105,6 +106,7 @@ describe.each(RENDERINGS)('kubectl kustomize $dir', (expected) => {
         'PodDisruptionBudget/orchestrator',
         'PodDisruptionBudget/results',
         'Secret/console-token',
+        'Secret/event-log-key',
         'Secret/nats-credentials',
         'Secret/plugin-keys',
         'Service/console',
@@ -237,6 +239,17 @@ describe.each(RENDERINGS)('kubectl kustomize $dir', (expected) => {
       [8080, 8080],
     ]);
     expect(container.startupProbe?.httpGet?.path).toBe('/health/live');
+  });
+
+  it('signs the event log with the Secret event-log-key in every orchestrator, whose public half the console trusts', () => {
+    const signing = environment(containerOf(deployment('orchestrator')), objects).get(
+      'ORCHESTRA_SIGNING_KEY',
+    );
+    const trusted = environment(containerOf(deployment('console')), objects).get('ORCHESTRA_VERIFY_KEY');
+    expect(generated(objects, 'Secret', 'event-log-key')).toBeDefined();
+    expect(signerFromKey(signing as string).keyId).toBe(trusted);
+    for (const name of ['dispatcher', 'results'])
+      expect(environment(containerOf(deployment(name)), objects).has('ORCHESTRA_SIGNING_KEY')).toBe(false);
   });
 
   it('mounts a plugins file every dispatcher loads, with the keys of the Secret plugin-keys in its environment', () => {

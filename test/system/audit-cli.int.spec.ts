@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { type JetStreamManager, jetstreamManager } from '@nats-io/jetstream';
 import { createUser } from '@nats-io/nkeys';
 import { noopLogger, signerFromKey } from '@orchestra/bus';
+import { openConsole } from '@orchestra/cli';
 import { Streams } from '@orchestra/contracts';
 import { orchestraInProcess } from '../support/cli-in-process.js';
 import { type NatsServerHandle, startNatsServer } from '../support/nats-server.js';
@@ -245,6 +246,25 @@ describe('the audit commands of the CLI', () => {
       });
     }
     expect(await busState()).toEqual(before);
+  });
+
+  it('serves a console that trusts ORCHESTRA_VERIFY_KEY: its replay check verifies every signature', async () => {
+    const output: string[] = [];
+    const io = {
+      stdout: { write: (text: string) => output.push(text) },
+      stderr: { write: () => true },
+      cwd,
+      env,
+    };
+    const cli = { io, exitCode: 0 as const, out: (line: string) => output.push(line), err: () => undefined };
+    const web = await openConsole(cli, { connection: await system.connect(), natsUrl: server.url, port: 0 });
+    try {
+      const check = await (await fetch(`${web.url}api/executions/cli-1/replay`)).json();
+      expect(check).toMatchObject({ matches: true, chain: { ok: true, signatures_checked: true } });
+      expect(check.chain.signatures_verified).toBe(check.chain.records);
+    } finally {
+      await web.close();
+    }
   });
 
   it('finds nothing stuck in a healthy system', async () => {

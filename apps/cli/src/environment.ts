@@ -35,17 +35,23 @@ export const PROVISION_ENVIRONMENT = {
   ),
 } as const;
 
+/** The public keys trusted to have signed the event log (docs/audit.md, "Key management"). */
+export const VERIFY_KEY_ENVIRONMENT = {
+  ORCHESTRA_VERIFY_KEY: variable.text(
+    'public key(s), comma-separated, that orchestra verify, replay and the console trust to sign the event log (default: the one orchestra up made in .orchestra/)',
+  ),
+} as const;
+
 /** The console's own (`orchestra console`, `up --console`). */
 export const CONSOLE_ENVIRONMENT = {
   ORCHESTRA_CONSOLE_TOKEN: variable.text('token every console request needs (default: none, localhost only)'),
+  ...VERIFY_KEY_ENVIRONMENT,
 } as const;
 
 /** The CLI's own, besides NATS_URL. */
 export const CLI_ENVIRONMENT = {
   ...LOCAL_SERVER_ENVIRONMENT,
-  ORCHESTRA_VERIFY_KEY: variable.text(
-    'public key orchestra verify trusts (default: the one orchestra up made in .orchestra/)',
-  ),
+  ...VERIFY_KEY_ENVIRONMENT,
 } as const;
 
 /** What every service process reads: NATS, health and metrics, tracing, logs, provisioning. */

@@ -2,6 +2,7 @@ import { Command, CommanderError } from 'commander';
 import { COMMANDS } from './commands/index.js';
 import { createCli, ExitCode, type Io, processIo } from './context.js';
 
+export { openConsole } from './commands/console.js';
 export { COMMANDS } from './commands/index.js';
 export type { Cli, CommandRegistration, Io } from './context.js';
 export { ExitCode } from './context.js';

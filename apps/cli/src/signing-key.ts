@@ -2,7 +2,7 @@ import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { createUser } from '@nats-io/nkeys';
 import { readEnvironment } from '@orchestra/contracts';
-import { CLI_ENVIRONMENT } from './environment.js';
+import { VERIFY_KEY_ENVIRONMENT } from './environment.js';
 
 /** Where `orchestra up` keeps the key that signs the event log when none is configured. */
 export const SIGNING_KEY_FILE = join('.orchestra', 'signing-key.nk');
@@ -46,13 +46,17 @@ export function withSigningKey<T extends { signingKey?: string }>(
   return { ...settings, signingKey: local.seed };
 }
 
-/** The key `verify` trusts: ORCHESTRA_VERIFY_KEY, else the one `up` made here, else none. */
-export function localVerifyKey(
-  cwd: string,
-  env: Readonly<Record<string, string | undefined>>,
-): string | undefined {
-  const configured = readEnvironment(CLI_ENVIRONMENT, env).ORCHESTRA_VERIFY_KEY;
-  if (configured) return configured;
+/**
+ * The keys `verify`, `replay` and the console trust: ORCHESTRA_VERIFY_KEY (several separated by
+ * commas, while a rotated key's records are kept), else the one `up` made here, else none.
+ */
+export function localVerifyKeys(cwd: string, env: Readonly<Record<string, string | undefined>>): string[] {
+  const configured = readEnvironment(VERIFY_KEY_ENVIRONMENT, env).ORCHESTRA_VERIFY_KEY;
+  if (configured)
+    return configured
+      .split(',')
+      .map((key) => key.trim())
+      .filter(Boolean);
   const publicPath = join(cwd, VERIFY_KEY_FILE);
-  return existsSync(publicPath) ? readFileSync(publicPath, 'utf8').trim() : undefined;
+  return existsSync(publicPath) ? [readFileSync(publicPath, 'utf8').trim()] : [];
 }

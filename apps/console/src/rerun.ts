@@ -3,6 +3,7 @@ import { decode, encode } from '@orchestra/bus';
 import { Subjects } from '@orchestra/contracts';
 import { z } from 'zod';
 import type { RerunResponse } from './model/api-types.js';
+import { rerunCommand } from './model/commands.js';
 import { apiError } from './requests.js';
 
 const Issue = z.object({ path: z.string(), message: z.string() });
@@ -51,6 +52,6 @@ export async function requestRerun(
   }
   return {
     ...reply.data,
-    cli: `${cli.replace(/npx orchestra$/, 'nats')} request ${Subjects.api('rerun')} '${JSON.stringify(body)}'`,
+    cli: rerunCommand(cli, body.source_execution_id, body.tasks, body.execution_id),
   };
 }

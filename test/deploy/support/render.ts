@@ -38,7 +38,20 @@ export function kustomize(dir: string): K8sObject[] {
     if (failure.code === 'ENOENT') throw new Error(KUBECTL_HINT);
     throw new Error(`kubectl kustomize ${dir} failed: ${failure.stderr ?? failure.message}`);
   }
-  return parseYamlStream(output, dir) as K8sObject[];
+  return (parseYamlStream(output, dir) as K8sObject[]).map(unwrapSecretData);
+}
+
+/**
+ * kustomize v2 (Debian's kubectl 1.20) wraps a Secret's base64 values at 70 characters; the API
+ * server's base64 decoder skips the newlines, so the value is the same one it stores.
+ */
+function unwrapSecretData(object: K8sObject): K8sObject {
+  const data = (object as { data?: Record<string, string> }).data;
+  if (object.kind !== 'Secret' || !data) return object;
+  const unwrapped = Object.fromEntries(
+    Object.entries(data).map(([key, value]) => [key, value.replace(/\s/g, '')]),
+  );
+  return { ...object, data: unwrapped } as K8sObject;
 }
 
 /** Every document of a YAML stream as plain data; a syntax error fails with the source's name. */

@@ -1,6 +1,7 @@
 import { existsSync, readFileSync, statSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { resolve } from 'node:path';
+import { createUser } from '@nats-io/nkeys';
 import { type ChainVerdict, type RecordVerifier, verifierFromKey, verifyChain } from '@orchestra/bus';
 import { noLog } from '@orchestra/client';
 import { NotFoundError } from '@orchestra/contracts';
@@ -8,7 +9,7 @@ import { Option } from 'commander';
 import { formatAuditFile, parseAuditFile } from '../audit-file.js';
 import { withClient } from '../connect.js';
 import { type Cli, type CommandRegistration, ExitCode } from '../context.js';
-import { localVerifyKey } from '../signing-key.js';
+import { localVerifyKeys } from '../signing-key.js';
 
 /** `verify` and `export`: the tamper-evident log (docs/audit.md). */
 
@@ -76,14 +77,31 @@ export const registerExport: CommandRegistration = (program, cli) => {
 };
 
 /**
+ * `orchestra keygen`: a new key pair for the event log, as the two variables that use it (an
+ * env file for compose or for a Kubernetes secretGenerator, docs/audit.md "Key management").
+ */
+export const registerKeygen: CommandRegistration = (program, cli) => {
+  program
+    .command('keygen')
+    .description(
+      'print a new Ed25519 key pair for the event log: ORCHESTRA_SIGNING_KEY (secret, for the orchestrators) and ORCHESTRA_VERIFY_KEY (public)',
+    )
+    .action(() => {
+      const pair = createUser();
+      cli.out(`ORCHESTRA_SIGNING_KEY=${new TextDecoder().decode(pair.getSeed())}`);
+      cli.out(`ORCHESTRA_VERIFY_KEY=${pair.getPublicKey()}`);
+    });
+};
+
+/**
  * The keys to check signatures with: `--key`, else ORCHESTRA_VERIFY_KEY, else the public key
  * `orchestra up` made in this directory. None (and no --chain-only), or one that is not a key:
  * a clear error, exit code 1.
  */
 function trustedVerifiers(cli: Cli, options: VerifyOptions): RecordVerifier[] | undefined {
   if (options.chainOnly) return [];
-  const local = localVerifyKey(cli.io.cwd, cli.io.env);
-  const keys = options.key ?? (local ? [local] : []);
+  const keys = options.key ?? localVerifyKeys(cli.io.cwd, cli.io.env);
+  const source = options.key ? '--key' : 'trusted key';
   if (keys.length === 0)
     return fail(
       cli,
@@ -94,7 +112,7 @@ function trustedVerifiers(cli: Cli, options: VerifyOptions): RecordVerifier[] | 
     try {
       verifiers.push(verifierFromKey(keyText(cli, key)));
     } catch (error) {
-      return fail(cli, `--key ${abbreviate(key)}: ${(error as Error).message}`);
+      return fail(cli, `${source} ${abbreviate(key)}: ${(error as Error).message}`);
     }
   }
   return verifiers;

@@ -1,5 +1,3 @@
-import { existsSync, readFileSync } from 'node:fs';
-import { join } from 'node:path';
 import { connectNats, DEFAULT_NATS_URL } from '@orchestra/bus';
 import {
   DEFAULT_CONSOLE_HOST,
@@ -14,7 +12,7 @@ import { pino } from 'pino';
 import type { Cli, CommandRegistration } from '../context.js';
 import { CONSOLE_ENVIRONMENT } from '../environment.js';
 import { natsUrl } from '../nats-location.js';
-import { VERIFY_KEY_FILE } from '../signing-key.js';
+import { localVerifyKeys } from '../signing-key.js';
 
 /** `orchestra console`: the web console (README, "Console") until Ctrl-C. */
 export const registerConsole: CommandRegistration = (program, cli) => {
@@ -64,16 +62,11 @@ export async function openConsole(
     anyPortIfTaken: options.anyPortIfTaken ?? false,
     token: env.ORCHESTRA_CONSOLE_TOKEN,
     cli: options.natsUrl === DEFAULT_NATS_URL ? 'npx orchestra' : `NATS_URL=${options.natsUrl} npx orchestra`,
-    trustedKeys: localVerifyKey(cli.io.cwd),
+    // ORCHESTRA_VERIFY_KEY (a Kubernetes or compose console), else the key `orchestra up` made here.
+    trustedKeys: localVerifyKeys(cli.io.cwd, env),
   });
   cli.out(`orchestra console: ${running.url}`);
   return running;
-}
-
-/** The public key `orchestra up` signs this directory's log with, if it made one: trusted by replay checks. */
-function localVerifyKey(cwd: string): string[] {
-  const file = join(cwd, VERIFY_KEY_FILE);
-  return existsSync(file) ? [readFileSync(file, 'utf8').trim()] : [];
 }
 
 export function parsePort(value: string): number {

@@ -1,5 +1,5 @@
 import type { CommandRegistration } from '../context.js';
-import { registerExport, registerVerify } from './audit.js';
+import { registerExport, registerKeygen, registerVerify } from './audit.js';
 import { registerConsole } from './console.js';
 import { registerDeadLetters } from './dead-letters.js';
 import { registerDoctor } from './doctor.js';
@@ -29,6 +29,7 @@ export const COMMANDS: readonly CommandRegistration[] = [
   registerRerun,
   registerVerify,
   registerExport,
+  registerKeygen,
   registerDoctor,
   registerDeadLetters,
   registerConsole,

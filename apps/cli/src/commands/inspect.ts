@@ -4,7 +4,7 @@ import { stringify } from 'yaml';
 import { withClient } from '../connect.js';
 import { type Cli, type CommandRegistration, ExitCode } from '../context.js';
 import { formatResults, timelineLine } from '../render.js';
-import { localVerifyKey } from '../signing-key.js';
+import { localVerifyKeys } from '../signing-key.js';
 
 /** `results`, `status`, `replay`, `ls`, `cancel`: reading and steering executions by id. */
 
@@ -59,9 +59,9 @@ export const registerReplay: CommandRegistration = (program, cli) => {
       withClient(cli, async (client) => {
         let report: Awaited<ReturnType<typeof client.replay>>;
         // The chain's signatures are checked against the key `orchestra verify` trusts by default.
-        const key = localVerifyKey(cli.io.cwd, cli.io.env);
+        const trusted = localVerifyKeys(cli.io.cwd, cli.io.env).map((key) => verifierFromKey(key));
         try {
-          report = await client.replay(id, { trusted: key ? [verifierFromKey(key)] : [] });
+          report = await client.replay(id, { trusted });
         } catch (error) {
           if (error instanceof NotFoundError) return notFound(cli, error.message);
           throw error;

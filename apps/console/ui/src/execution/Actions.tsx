@@ -1,6 +1,7 @@
 import type { ExecutionStatus } from '@orchestra/contracts';
 import { useState } from 'react';
 import type { ActionResponse, RerunResponse, SessionInfo } from '../../../src/model/api-types';
+import { rerunCommand } from '../../../src/model/commands';
 import { postJson, RequestError } from '../api';
 import { CliHint } from '../components/cli-hint';
 import { navigate } from '../router';
@@ -54,10 +55,6 @@ export function Actions(props: {
       const reply = await postJson<RerunResponse>(`/api/executions/${props.executionId}/rerun`, body);
       navigate(`/executions/${reply.execution_id}`);
     });
-  const rerunBody = JSON.stringify({
-    source_execution_id: props.executionId,
-    ...(paths.length ? { tasks: paths } : {}),
-  });
 
   return (
     <div className="actions">
@@ -121,10 +118,7 @@ export function Actions(props: {
           <button type="button" className="button" onClick={() => setOpen('none')}>
             Close
           </button>
-          <CliHint
-            label="NATS"
-            command={`${cli.replace(/npx orchestra$/, 'nats')} request orchestra.api.rerun '${rerunBody}'`}
-          />
+          <CliHint command={rerunCommand(cli, props.executionId, paths)} />
         </div>
       ) : null}
       {done ? <CliHint label="Cancel requested — CLI" command={done.cli} /> : null}
