@@ -4,17 +4,31 @@
  * levels, so it also ends on cyclic values.
  */
 export function depthExceeding(value: unknown, limit: number, root = '(root)'): string | undefined {
-  const pending: Array<{ value: unknown; depth: number; path: string }> = [{ value, depth: 0, path: root }];
-  while (pending.length > 0) {
-    const item = pending.pop() as { value: unknown; depth: number; path: string };
-    if (item.value === null || typeof item.value !== 'object') continue;
-    if (item.depth >= limit) return item.path;
-    for (const [key, child] of Object.entries(item.value)) {
-      const path = Array.isArray(item.value) ? `${item.path}[${key}]` : `${item.path}.${key}`;
-      pending.push({ value: child, depth: item.depth + 1, path });
+  // The walk builds no path while it looks (it runs on every message): only the way down to the
+  // first level too deep is named, on the way back up. Recursion is at most `limit` deep.
+  const trail: string[] = [];
+  return tooDeep(value, limit, trail) ? `${root}${trail.reverse().join('')}` : undefined;
+}
+
+function tooDeep(value: unknown, remaining: number, trail: string[]): boolean {
+  if (value === null || typeof value !== 'object') return false;
+  if (remaining <= 0) return true;
+  if (Array.isArray(value)) {
+    for (let index = 0; index < value.length; index++) {
+      if (tooDeep(value[index], remaining - 1, trail)) {
+        trail.push(`[${index}]`);
+        return true;
+      }
+    }
+    return false;
+  }
+  for (const key in value) {
+    if (Object.hasOwn(value, key) && tooDeep((value as Record<string, unknown>)[key], remaining - 1, trail)) {
+      trail.push(`.${key}`);
+      return true;
     }
   }
-  return undefined;
+  return false;
 }
 
 /**
