@@ -232,11 +232,9 @@ describe('runConsumer with all slots busy', () => {
       durable,
       async (job, ctx) => {
         deliveries.push({ n: job.n, deliveryCount: ctx.deliveryCount });
-        // Longer than the 1 s ack wait; the running handler keeps its own message alive.
-        for (let i = 0; i < 5; i++) {
-          await new Promise((resolve) => setTimeout(resolve, 500));
-          ctx.working();
-        }
+        // 2.5 times the 1 s ack wait, without calling working(): the consumer keeps every
+        // message it holds alive, the running ones as much as the waiting ones.
+        await new Promise((resolve) => setTimeout(resolve, 2_500));
         return { ack: true };
       },
       { concurrency: 1 },
@@ -252,14 +250,9 @@ describe('runConsumer with all slots busy', () => {
   });
 });
 
-/** A handler that takes `ms`, calling working() as often as its context says, like the services do. */
-async function slowJob(ctx: MessageContext, ms: number): Promise<HandlerResult> {
-  const keepAlive = setInterval(() => ctx.working(), ctx.keepAliveMs);
-  try {
-    await new Promise((resolve) => setTimeout(resolve, ms));
-  } finally {
-    clearInterval(keepAlive);
-  }
+/** A handler that takes `ms` and leaves keeping its message alive to the consumer, as the services do. */
+async function slowJob(ms: number): Promise<HandlerResult> {
+  await new Promise((resolve) => setTimeout(resolve, ms));
   return { ack: true };
 }
 
@@ -286,7 +279,7 @@ describe('runConsumer and the ack wait', () => {
       durable,
       (job, ctx) => {
         deliveries.push({ n: job.n, deliveryCount: ctx.deliveryCount });
-        return slowJob(ctx, 1200);
+        return slowJob(1200);
       },
       { concurrency: 4 },
     );

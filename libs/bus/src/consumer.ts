@@ -34,6 +34,8 @@ export interface RunConsumerOptions<T> {
   verify?: MessageVerifier<T>;
   /** Turns a payload the schema refused into a valid input when it can (see MessageSalvager). */
   salvage?: MessageSalvager<T>;
+  /** The consumer is `headers_only`: no payload to parse, the handler gets `null`. */
+  headersOnly?: boolean;
   /** Deliveries allowed per message. Default: the consumer's max_deliver, unlimited when -1. */
   maxDeliver?: number;
   /** Messages processed at once. Default 1. */
@@ -79,6 +81,8 @@ export function runConsumer<T>(options: RunConsumerOptions<T>): RunningConsumer 
   const inflight = new Set<Promise<void>>();
   /** Delivered to this process and not started yet, oldest first. */
   const waiting: JsMsg[] = [];
+  /** Being handled now (not settled yet). */
+  const running = new Set<JsMsg>();
   let stopping = false;
   let messages: ConsumerMessages | undefined;
   let wake: (() => void) | undefined;
@@ -93,6 +97,7 @@ export function runConsumer<T>(options: RunConsumerOptions<T>): RunningConsumer 
     handler: options.handler,
     verify: options.verify,
     salvage: options.salvage,
+    headersOnly: options.headersOnly,
     maxDeliver: options.maxDeliver ?? Number.POSITIVE_INFINITY,
     deadLetters:
       options.deadLetters === false ? undefined : (options.deadLetters ?? deadLetterSourceOf(options.stream)),
@@ -128,8 +133,14 @@ export function runConsumer<T>(options: RunConsumerOptions<T>): RunningConsumer 
     for (const msg of waiting.splice(0)) settle('give back', msg, () => msg.nak());
   };
 
-  const keepWaitingAlive = () => {
+  /**
+   * Every message this process holds — waiting for a slot or being handled — is kept alive by
+   * one interval per consumer (not one timer per message): it is redelivered only if this
+   * process dies or gives it back.
+   */
+  const keepHeldAlive = () => {
     for (const msg of waiting) settle('keep alive', msg, () => msg.working());
+    for (const msg of running) settle('keep alive', msg, () => msg.working());
   };
 
   /** Starts waiting messages while there are free slots. */
@@ -137,12 +148,14 @@ export function runConsumer<T>(options: RunConsumerOptions<T>): RunningConsumer 
     if (stopping) giveBack();
     while (inflight.size < concurrency && waiting.length > 0) {
       const msg = waiting.shift() as JsMsg;
+      running.add(msg);
       const task = handleMessage(msg, deps)
         .catch((err: unknown) => {
           // Only ack/nak/term can throw here (connection closed): the server redelivers after ack_wait.
           logger.error({ ...log, seq: msg.seq, ...errorFields(err) }, 'could not settle the message');
         })
         .finally(() => {
+          running.delete(msg);
           inflight.delete(task);
           pump();
         });
@@ -172,7 +185,7 @@ export function runConsumer<T>(options: RunConsumerOptions<T>): RunningConsumer 
     }
     deps.keepAliveMs = keepAliveInterval(config.ack_wait);
     clearInterval(keepAlive);
-    keepAlive = setInterval(keepWaitingAlive, deps.keepAliveMs);
+    keepAlive = setInterval(keepHeldAlive, deps.keepAliveMs);
     keepAlive.unref();
     logger.debug(log, 'consuming');
     while (!stopping) {

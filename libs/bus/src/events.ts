@@ -194,12 +194,12 @@ export function isWrongLastSequence(err: unknown): boolean {
   );
 }
 
+/**
+ * Only what types cannot promise: the events are the decider's (typed, and a property test holds
+ * them to the schemas), and every reader validates what it reads (docs/performance.md, "validate
+ * once"), so they are not parsed again on the way out.
+ */
 function checkEvent(executionId: string, event: ExecutionEvent, index: number): void {
-  const parsed = ExecutionEvent.safeParse(event);
-  if (!parsed.success) {
-    const issues = parsed.error.issues.map((i) => ({ path: formatPath(i.path), message: i.message }));
-    throw new ValidationError(`event ${index} is not a valid ExecutionEvent`, issues);
-  }
   if (event.execution_id !== executionId) {
     throw new ValidationError(
       `event ${index} belongs to execution ${event.execution_id}, not ${executionId}`,
@@ -356,6 +356,15 @@ export async function decodeStoredRecord(
     return { ok: false, reason: err.message, issues: err.issues };
   }
   return decodeRecord(subject, resolved);
+}
+
+/**
+ * The stored record at `seq` of the events stream (a direct get), decoded and checked as any
+ * read record is; undefined when the stream no longer holds it.
+ */
+export async function readRecordAt(jsm: JetStreamManager, seq: number): Promise<DecodedRecord | undefined> {
+  const msg = await jsm.streams.getMessage(Streams.events, { seq });
+  return msg ? decodeStoredRecord(jsm.jetstream(), msg.subject, msg.data) : undefined;
 }
 
 /**

@@ -61,6 +61,8 @@ export interface MessageDeps<T> {
   handler: MessageHandler<T>;
   verify?: MessageVerifier<T> | undefined;
   salvage?: MessageSalvager<T> | undefined;
+  /** The consumer delivers headers only: the handler gets `null` and reads the payload if it must. */
+  headersOnly?: boolean | undefined;
   /** Deliveries allowed per message; on the last one a failure is dead-lettered. */
   maxDeliver: number;
   deadLetters: DeadLetterSource | undefined;
@@ -106,21 +108,25 @@ const WORK_QUEUES: ReadonlySet<string> = new Set([
 export async function handleMessage<T>(msg: JsMsg, deps: MessageDeps<T>): Promise<void> {
   const deliveryCount = msg.info.deliveryCount;
   const log = { stream: msg.info.stream, subject: msg.subject, seq: msg.seq, deliveryCount };
-  let data: Uint8Array;
-  try {
-    data = await resolveClaim(deps.js, msg.data);
-  } catch (err) {
-    if (err instanceof ValidationError) await reject(msg, deps, err.message, err.issues);
-    else {
-      deps.logger.warn(
-        { ...log, ...errorFields(err) },
-        'stored value not readable, message will be redelivered',
-      );
-      msg.nak(UNAVAILABLE_NAK_MS);
+  let parsed: Parsed<T>;
+  let data = msg.data;
+  if (deps.headersOnly) parsed = { ok: true, value: null as T };
+  else {
+    try {
+      data = await resolveClaim(deps.js, msg.data);
+    } catch (err) {
+      if (err instanceof ValidationError) await reject(msg, deps, err.message, err.issues);
+      else {
+        deps.logger.warn(
+          { ...log, ...errorFields(err) },
+          'stored value not readable, message will be redelivered',
+        );
+        msg.nak(UNAVAILABLE_NAK_MS);
+      }
+      return;
     }
-    return;
+    parsed = parse(data, deps.schema);
   }
-  const parsed = parse(data, deps.schema);
   let value: T;
   /** Set when the payload was refused but salvaged: handled, then dead-lettered instead of acked. */
   let refused: { reason: string; issues: Issue[] } | undefined;

@@ -40,6 +40,7 @@ export { DeadLetterRecord } from './dead-letters.js';
 export {
   appendEventRecords,
   appendEvents,
+  type DecodedRecord,
   decodeRecord,
   decodeStoredRecord,
   isWrongLastSequence,
@@ -47,6 +48,7 @@ export {
   misplacedEvent,
   readAuditRecords,
   readEvents,
+  readRecordAt,
   type StoredEvent,
 } from './events.js';
 export { watchExhaustedDeliveries } from './exhausted-deliveries.js';

@@ -103,12 +103,13 @@ export class JetStreamServer extends Server implements CustomTransportStrategy {
         schema: binding.schema,
         ...(binding.verify ? { verify: binding.verify as MessageVerifier<unknown> } : {}),
         ...(binding.salvage ? { salvage: binding.salvage } : {}),
+        ...(binding.consumer.headers_only ? { headersOnly: true } : {}),
         concurrency: binding.concurrency ?? 1,
         logger: this.log,
         handler: (value, ctx): Promise<HandlerResult> =>
           withMessageSpan(
             `process ${pattern}`,
-            { headers: ctx.headers, attributes: messageAttributes(value, ctx, binding) },
+            { headers: ctx.headers, attributes: () => messageAttributes(value, ctx, binding) },
             async (span) => {
               const result = await lastValueFrom(
                 this.transformToObservable(await handler(value, new JetStreamContext([ctx]))),

@@ -15,7 +15,7 @@ export {
   ValidationError,
 } from './errors.js';
 export { ExecutionId, Identifier, newExecutionId, PluginName } from './ids.js';
-export { depthExceeding } from './json.js';
+export { depthExceeding, isJsonValue } from './json.js';
 export { LIMITS, type Limits } from './limits.js';
 export {
   Backoff,

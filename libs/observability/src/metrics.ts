@@ -108,9 +108,7 @@ export class OrchestraMetrics {
 
   /** Orchestration overhead: an outcome's decision that dispatched something was stored at `now`. */
   outcomeDecided(outcome: TaskOutcome, events: readonly ExecutionEvent[], now: number): void {
-    if (events.some((event) => event.type === 'TaskDispatched')) {
-      this.overhead.observe(seconds(now - outcome.finished_at));
-    }
+    if (dispatchesIn(events)) this.overhead.observe(seconds(now - outcome.finished_at));
   }
 
   /** A task attempt ended on its plugin (aborted: cancelled or past its deadline, nothing answered). */
@@ -122,6 +120,20 @@ export class OrchestraMetrics {
   private counter<L extends string>(name: string, help: string, labelNames: readonly L[] = []): Counter<L> {
     return new Counter({ name, help, labelNames, registers: [this.registry] });
   }
+}
+
+/**
+ * Whether a decision dispatched anything. The outcomes decided together share one events array
+ * (a batch of hundreds): it is scanned once, not once per outcome.
+ */
+const dispatched = new WeakMap<readonly ExecutionEvent[], boolean>();
+function dispatchesIn(events: readonly ExecutionEvent[]): boolean {
+  let known = dispatched.get(events);
+  if (known === undefined) {
+    known = events.some((event) => event.type === 'TaskDispatched');
+    dispatched.set(events, known);
+  }
+  return known;
 }
 
 /** Clocks of two processes may disagree: a negative span is reported as zero. */

@@ -82,7 +82,8 @@ export interface MessageSpanOptions {
   /** The message's headers: the span is a child of the context they carry. */
   headers: MsgHdrs | undefined;
   kind?: SpanKind;
-  attributes?: Attributes;
+  /** Built only when a span is recorded (a function, so nothing is built while tracing is off). */
+  attributes?: Attributes | (() => Attributes);
 }
 
 /**
@@ -101,13 +102,15 @@ export async function withMessageSpan<T>(
   }
   ensureContextManager();
   const parent = extractTraceContext(options.headers);
-  const span = trace
-    .getTracer('@orchestra/observability')
-    .startSpan(
-      name,
-      { kind: options.kind ?? SpanKind.CONSUMER, attributes: options.attributes ?? {} },
-      parent,
-    );
+  const span = trace.getTracer('@orchestra/observability').startSpan(
+    name,
+    {
+      kind: options.kind ?? SpanKind.CONSUMER,
+      attributes:
+        (typeof options.attributes === 'function' ? options.attributes() : options.attributes) ?? {},
+    },
+    parent,
+  );
   try {
     return await context.with(trace.setSpan(parent, span), () => fn(span));
   } catch (error) {

@@ -8,7 +8,6 @@ import {
   type ConsumerBinding,
   errorFields,
   JetStreamServer,
-  type MessageContext,
   onSubjectOf,
   provisionAll,
   RethrowRpcErrors,
@@ -86,11 +85,7 @@ export async function startDispatcher(options: DispatcherOptions): Promise<Runni
   await app.init();
   const runner = app.get(TaskRunner);
   for (const pattern of Object.keys(bindings)) {
-    server.addHandler(
-      pattern,
-      (task: DispatchTask, ctx: { message: MessageContext }) => runner.run(task, ctx.message),
-      true,
-    );
+    server.addHandler(pattern, (task: DispatchTask) => runner.run(task), true);
   }
   app.useGlobalFilters(new RethrowRpcErrors());
   await app.listen();

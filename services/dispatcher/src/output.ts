@@ -1,5 +1,5 @@
 import { maxValueBytes } from '@orchestra/bus';
-import { depthExceeding, type JsonValue, LIMITS } from '@orchestra/contracts';
+import { depthExceeding, isJsonValue, type JsonValue, LIMITS } from '@orchestra/contracts';
 import { PluginError } from './plugin.js';
 
 /** Room for the rest of a TaskOutcome around its output. */
@@ -26,7 +26,9 @@ export function checkedOutput(output: unknown): JsonValue {
   if (bytes > limit) {
     throw new PluginError(`output is ${bytes} bytes; the limit is ${limit}`, 'OUTPUT_TOO_LARGE');
   }
-  const value: unknown = JSON.parse(text);
+  // A plain JSON value (the usual case) is kept as is; anything else (a Date, a class instance,
+  // undefined inside) becomes what its JSON text says, as the outcome will carry it.
+  const value: unknown = isJsonValue(output ?? null, LIMITS.jsonDepth) ? (output ?? null) : JSON.parse(text);
   const deep = depthExceeding(value, LIMITS.jsonDepth, 'output');
   if (deep) {
     throw new PluginError(

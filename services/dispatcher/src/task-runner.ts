@@ -1,13 +1,6 @@
 import type { JetStreamClient } from '@nats-io/jetstream';
 import type { NatsConnection, Subscription } from '@nats-io/transport-node';
-import {
-  type BusLogger,
-  type Clock,
-  errorFields,
-  type HandlerResult,
-  type MessageContext,
-  publishJson,
-} from '@orchestra/bus';
+import { type BusLogger, type Clock, errorFields, type HandlerResult, publishJson } from '@orchestra/bus';
 import {
   type DispatchTask,
   executionIdOf,
@@ -83,7 +76,7 @@ export class TaskRunner {
     }
   }
 
-  async run(task: DispatchTask, ctx: MessageContext): Promise<HandlerResult> {
+  async run(task: DispatchTask): Promise<HandlerResult> {
     const log = {
       execution_id: task.execution_id,
       phase_id: task.phase_id,
@@ -104,8 +97,6 @@ export class TaskRunner {
       () => controller.abort(new Error('deadline reached')),
       Math.min(remaining, MAX_TIMEOUT_MS),
     );
-    // At a third of the consumer's ack wait (as the server reports it), so no heartbeat is late.
-    const heartbeat = setInterval(() => ctx.working(), ctx.keepAliveMs);
     this.track(task.execution_id, controller, true);
     const metrics = orchestraMetrics();
     metrics.tasksRunning.inc({ plugin: task.plugin });
@@ -115,7 +106,7 @@ export class TaskRunner {
     let outcome: TaskOutcome;
     try {
       // The command was delivered while the plugin's slots may all be taken: it waits here, kept
-      // alive by the heartbeat, and its outcome's publish does not hold a slot.
+      // alive by its consumer (as every held message is), and its outcome's publish does not hold a slot.
       const output = await this.slotsOf(plugin)(() => {
         controller.signal.throwIfAborted();
         return plugin.run(task, { signal: controller.signal, reportUsage: usage.add });
@@ -132,7 +123,6 @@ export class TaskRunner {
       outcome = this.failed(task, error, started, usage.total);
     } finally {
       clearTimeout(deadline);
-      clearInterval(heartbeat);
       this.track(task.execution_id, controller, false);
       metrics.tasksRunning.dec({ plugin: task.plugin });
     }

@@ -1,12 +1,5 @@
-import type { CommandBus } from '@nestjs/cqrs';
-import { JetStreamContext, type MessageContext } from '@orchestra/bus';
-import type { EventRecord, ExecutionEvent, TaskOutcome } from '@orchestra/contracts';
-import type { OrchestraMetrics } from '@orchestra/observability';
-import type { ApiService } from './api.service.js';
 import { ORCHESTRATOR_ACK_WAIT_MS, orchestratorBindings } from './bindings.js';
 import { orchestratorSettings } from './main.js';
-import { OrchestratorController } from './orchestrator.controller.js';
-import type { Orchestrator } from './orchestrator.js';
 
 const MS_NS = 1_000_000;
 
@@ -31,56 +24,5 @@ describe('the ack wait of the orchestrator consumers', () => {
         /ORCHESTRATOR_ACK_WAIT_MS/,
       );
     }
-  });
-});
-
-describe('OrchestratorController keeps a slow input alive', () => {
-  beforeEach(() => jest.useFakeTimers());
-  afterEach(() => jest.useRealTimers());
-
-  const slow = <T>(ms: number, value: T) => new Promise<T>((resolve) => setTimeout(() => resolve(value), ms));
-
-  function harness(decisionMs: number) {
-    const commands = { execute: () => slow(decisionMs, { events: [], ignored: null }) };
-    const orchestrator = { publishEffectsOf: () => slow(decisionMs, undefined) };
-    const metrics = { outcomeDecided: () => undefined, eventStored: () => undefined };
-    const controller = new OrchestratorController(
-      commands as unknown as CommandBus,
-      {} as ApiService,
-      orchestrator as unknown as Orchestrator,
-      { now: () => 0 },
-      metrics as unknown as OrchestraMetrics,
-    );
-    const working: number[] = [];
-    const message: MessageContext = {
-      stream: 'S',
-      subject: 's',
-      seq: 1,
-      deliveryCount: 1,
-      redelivered: false,
-      headers: undefined,
-      working: () => working.push(Date.now()),
-      keepAliveMs: 1_000, // an ack wait of 3 s
-    };
-    return { controller, working, ctx: new JetStreamContext([message]) };
-  }
-
-  it('calls working() at the interval its consumer asks for while a decision takes 3 ack waits', async () => {
-    const { controller, working, ctx } = harness(9_000);
-    const start = Date.now();
-    const result = controller.outcome({ execution_id: 'e' } as TaskOutcome, ctx);
-    await jest.advanceTimersByTimeAsync(9_000);
-    await expect(result).resolves.toEqual({ ack: true });
-    expect(working.map((at) => at - start)).toEqual([1, 2, 3, 4, 5, 6, 7, 8].map((s) => s * 1_000));
-    await jest.advanceTimersByTimeAsync(5_000);
-    expect(working).toHaveLength(8); // stopped with the handler
-  });
-
-  it('does the same for the outbox', async () => {
-    const { controller, working, ctx } = harness(4_500);
-    const result = controller.effects([{ type: 'PhaseStarted' } as ExecutionEvent] as EventRecord, ctx);
-    await jest.advanceTimersByTimeAsync(4_500);
-    await expect(result).resolves.toEqual({ ack: true });
-    expect(working).toHaveLength(4);
   });
 });

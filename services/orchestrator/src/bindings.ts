@@ -1,6 +1,6 @@
 import { DeliverPolicy } from '@nats-io/jetstream';
 import { nanos } from '@nats-io/transport-node';
-import { type ConsumerBinding, type MessageVerifier, misplacedEvent, onSubjectOf } from '@orchestra/bus';
+import { type ConsumerBinding, type MessageVerifier, onSubjectOf } from '@orchestra/bus';
 import {
   CancelExecution,
   EventRecord,
@@ -144,13 +144,14 @@ export function orchestratorBindings(tuning: OrchestratorTuning): Record<string,
     },
     [EFFECTS_PATTERN]: {
       stream: Streams.events,
+      // Headers only: the replica that appended a record has published its effects already and
+      // needs no payload to know it; the record is read (and checked) only on a miss.
       schema: EventRecord,
-      // An event of execution A on B's subject is dead-lettered, never acted on.
-      verify: (record, subject) => misplacedEvent(record, subject),
       concurrency: tuning.concurrency,
       consumer: {
         durable_name: 'orchestrator-effects',
         filter_subject: Subjects.allEvents,
+        headers_only: true,
         // Events stored before the first orchestrator started have no effects owed.
         deliver_policy: DeliverPolicy.New,
         ack_wait: ackWait,

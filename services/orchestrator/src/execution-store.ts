@@ -1,5 +1,12 @@
 import type { JetStreamClient, JetStreamManager } from '@nats-io/jetstream';
-import { appendEventRecords, type BusLogger, type RecordSigner, readEvents } from '@orchestra/bus';
+import {
+  appendEventRecords,
+  type BusLogger,
+  type DecodedRecord,
+  type RecordSigner,
+  readEvents,
+  readRecordAt,
+} from '@orchestra/bus';
 import type { ExecutionEvent } from '@orchestra/contracts';
 import { type ExecutionState, fold, initialState } from '@orchestra/execution';
 import { LRUCache } from 'lru-cache';
@@ -34,6 +41,11 @@ export class ExecutionStore {
 
   async load(executionId: string): Promise<LoadedExecution> {
     return this.cache.peek(executionId) ?? this.refresh(executionId);
+  }
+
+  /** The stored record at `seq` of the events stream, checked; undefined when it is gone. */
+  record(seq: number): Promise<DecodedRecord | undefined> {
+    return readRecordAt(this.jsm, seq);
   }
 
   /** The cached fold, if any: no I/O. */

@@ -4,8 +4,8 @@ import { Ctx, EventPattern, MessagePattern, Payload } from '@nestjs/microservice
 import { CLOCK, type Clock, type HandlerResult, JetStreamContext } from '@orchestra/bus';
 import {
   type CancelExecution,
-  type EventRecord,
   type ExecutePlan,
+  executionIdOf,
   type RepairExecution,
   type RerunExecution,
   Subjects,
@@ -37,7 +37,7 @@ export class OrchestratorController {
   async execute(@Payload() command: ExecutePlan, @Ctx() ctx: JetStreamContext): Promise<HandlerResult> {
     // Without an id, one is derived from the stored command, so a redelivery finds the same execution.
     const execution_id = command.execution_id ?? `cmd-${ctx.message.seq}`;
-    await this.run({ kind: 'execute', execution_id, plan: command.plan }, ctx);
+    await this.run({ kind: 'execute', execution_id, plan: command.plan });
     return { ack: true };
   }
 
@@ -46,35 +46,35 @@ export class OrchestratorController {
   async rerun(@Payload() command: RerunExecution, @Ctx() ctx: JetStreamContext): Promise<HandlerResult> {
     const execution_id = command.execution_id ?? `cmd-${ctx.message.seq}`;
     const source = await this.api.rerunSource(command.source_execution_id);
-    await this.run(
-      {
-        kind: 'rerun',
-        execution_id,
-        source,
-        ...(command.plan !== undefined ? { plan: command.plan } : {}),
-        ...(command.tasks ? { tasks: command.tasks } : {}),
-      },
-      ctx,
-    );
+    await this.run({
+      kind: 'rerun',
+      execution_id,
+      source,
+      ...(command.plan !== undefined ? { plan: command.plan } : {}),
+      ...(command.tasks ? { tasks: command.tasks } : {}),
+    });
     return { ack: true };
   }
 
   /** orchestra doctor --repair: re-publish what the log implies (see ExecutionRepaired). */
   @EventPattern<string>(Subjects.repairCommand)
-  async repair(@Payload() command: RepairExecution, @Ctx() ctx: JetStreamContext): Promise<HandlerResult> {
-    await this.run(
-      { kind: 'repair', execution_id: command.execution_id, reason: command.reason, tasks: command.tasks },
-      ctx,
-    );
+  async repair(@Payload() command: RepairExecution): Promise<HandlerResult> {
+    await this.run({
+      kind: 'repair',
+      execution_id: command.execution_id,
+      reason: command.reason,
+      tasks: command.tasks,
+    });
     return { ack: true };
   }
 
   @EventPattern<string>(Subjects.cancelCommand)
   async cancel(@Payload() command: CancelExecution, @Ctx() ctx: JetStreamContext): Promise<HandlerResult> {
-    const decision = await this.run(
-      { kind: 'cancel', execution_id: command.execution_id, reason: command.reason },
-      ctx,
-    );
+    const decision = await this.run({
+      kind: 'cancel',
+      execution_id: command.execution_id,
+      reason: command.reason,
+    });
     if (decision.ignored === 'unknown execution' && ctx.message.deliveryCount < CANCEL_WAITS_FOR_EXECUTE) {
       return { nak: 1_000 };
     }
@@ -82,8 +82,9 @@ export class OrchestratorController {
   }
 
   @EventPattern<string>(Subjects.allOutcomes)
-  async outcome(@Payload() outcome: TaskOutcome, @Ctx() ctx: JetStreamContext): Promise<HandlerResult> {
-    const decision = await this.run({ kind: 'outcome', outcome }, ctx);
+  async outcome(@Payload() outcome: TaskOutcome): Promise<HandlerResult> {
+    // The hot path: straight to the orchestrator, no command bus in between (it would only forward).
+    const decision = await this.orchestrator.handle({ kind: 'outcome', outcome });
     this.metrics.outcomeDecided(outcome, decision.events, this.clock.now());
     // No log names this execution (never started, or past the events' retention): keep the
     // answer as a dead letter rather than drop it without a trace.
@@ -93,21 +94,22 @@ export class OrchestratorController {
   }
 
   @EventPattern<string>(Subjects.allTimers)
-  async timer(@Payload() timer: Timer, @Ctx() ctx: JetStreamContext): Promise<HandlerResult> {
+  async timer(@Payload() timer: Timer): Promise<HandlerResult> {
     const now = this.clock.now();
     if (timer.due_at > now)
       return this.orchestrator.isTimerMoot(timer) ? { ack: true } : { nak: timer.due_at - now };
-    await this.run({ kind: 'timer', timer }, ctx);
+    await this.orchestrator.handle({ kind: 'timer', timer });
     return { ack: true };
   }
 
-  /** The outbox: every stored record, in order, to publish the dispatches and timers it asks for. */
+  /**
+   * The outbox: every stored record (headers only), in order, to publish the dispatches and
+   * timers it asks for when the replica that appended it did not. An invalid record is never
+   * acted on; the results service, which reads every record whole, dead-letters it.
+   */
   @EventPattern<string>(EFFECTS_PATTERN)
-  async effects(@Payload() record: EventRecord, @Ctx() ctx: JetStreamContext): Promise<HandlerResult> {
-    await keptAlive(ctx, () => this.orchestrator.publishEffectsOf(record, ctx.message.seq));
-    // Every stored event passes here once (one replica's consumer): the place to count them.
-    const now = this.clock.now();
-    for (const event of record) this.metrics.eventStored(event, now);
+  async effects(@Ctx() ctx: JetStreamContext): Promise<HandlerResult> {
+    await this.orchestrator.publishEffectsOf(executionIdOf(ctx.message.subject), ctx.message.seq);
     return { ack: true };
   }
 
@@ -136,21 +138,11 @@ export class OrchestratorController {
     return this.api.status(request);
   }
 
-  /** Sends the input through the command bus, keeping the message alive while it waits its turn. */
-  private run(input: DecisionInput, ctx: JetStreamContext): Promise<Decision> {
-    return keptAlive(ctx, () => this.commands.execute(new HandleInput(input)));
-  }
-}
-
-/**
- * Runs `work`, telling the server the message is still being handled at the interval its
- * consumer's ack wait asks for, so that it is redelivered only if this process dies.
- */
-async function keptAlive<T>(ctx: JetStreamContext, work: () => Promise<T>): Promise<T> {
-  const keepAlive = setInterval(() => ctx.message.working(), ctx.message.keepAliveMs);
-  try {
-    return await work();
-  } finally {
-    clearInterval(keepAlive);
+  /**
+   * A domain action (execute, cancel, re-run, repair) as a CQRS command. The consumer keeps the
+   * message alive while it waits its turn.
+   */
+  private run(input: DecisionInput): Promise<Decision> {
+    return this.commands.execute(new HandleInput(input));
   }
 }

@@ -78,20 +78,29 @@ export class Orchestrator {
     });
   }
 
-  /** Publishes what one stored record asks for, if the execution still needs it. */
-  async publishEffectsOf(events: readonly ExecutionEvent[], seq: number): Promise<void> {
-    const first = events[0];
-    if (first === undefined) return;
-    // A record this replica appended: its effects went out (or are going out) right after.
-    await this.store.settled(first.execution_id);
+  /**
+   * Publishes what the stored record at `seq` asks for, if the execution still needs it. A record
+   * this replica appended had its effects published right after (and is not read again); any
+   * other is read and checked first; an invalid one is left alone (see the outbox handler).
+   */
+  async publishEffectsOf(executionId: string, seq: number): Promise<void> {
+    await this.store.settled(executionId);
     const direct = this.published.peek(seq);
     if (direct) {
       this.published.delete(seq);
       if (await direct) return;
     }
-    if (!hasEffects(events)) return;
-    const { state } = await this.store.atLeast(first.execution_id, seq);
-    await this.effects.publish(outboxEffects(state, events));
+    const record = await this.store.record(seq);
+    // Gone (past the stream's retention): nothing can be owed for an execution that old.
+    if (record === undefined) return;
+    if (!record.ok) {
+      const { reason, issues } = record;
+      this.logger.warn({ execution_id: executionId, seq, reason, issues }, 'invalid record: no effects');
+      return;
+    }
+    if (!hasEffects(record.events)) return;
+    const { state } = await this.store.atLeast(executionId, seq);
+    await this.effects.publish(outboxEffects(state, record.events));
   }
 
   /**
@@ -160,6 +169,7 @@ export class Orchestrator {
         throw error;
       }
       const { events, state } = decision;
+      countStored(events, this.clock.now());
       const decisions = inputs.map((input, index) => {
         const ignored = decision.ignored[index] ?? null;
         if (ignored) this.logIgnored(id, input, ignored, state);
@@ -176,7 +186,12 @@ export class Orchestrator {
    * publishes them from the stored record.
    */
   private publishAfterAppend(id: string, seq: number, effects: readonly Effect[]): void {
-    if (effects.length === 0) return;
+    // Every record this replica appends is noted, with or without effects: the outbox then
+    // reads none of them again.
+    if (effects.length === 0) {
+      this.published.set(seq, NOTHING_TO_PUBLISH);
+      return;
+    }
     const ok = this.effects.publish(effects).then(
       () => true,
       (error: unknown) => {
@@ -216,6 +231,7 @@ export class Orchestrator {
     };
     const state = fold([rejection]);
     await this.store.append(id, [rejection], after, state);
+    countStored([rejection], this.clock.now());
     this.logger.info({ execution_id: id }, rejection.reason);
     return inputs.map((input) => ({
       events: [rejection],
@@ -241,6 +257,14 @@ export class Orchestrator {
       this.logger.debug({ execution_id: id, ...task, ...attempt }, event.type);
     }
   }
+}
+
+const NOTHING_TO_PUBLISH = Promise.resolve(true);
+
+/** Every stored event is counted once, by the replica that appended it. */
+function countStored(events: readonly ExecutionEvent[], now: number): void {
+  const metrics = orchestraMetrics();
+  for (const event of events) metrics.eventStored(event, now);
 }
 
 /** The task an input is about, for its log line. */

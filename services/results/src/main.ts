@@ -18,7 +18,7 @@ import { EventRecord, Streams, Subjects } from '@orchestra/contracts';
 import 'reflect-metadata';
 import { ResultsProjector } from './projector.js';
 import { ResultsApi } from './results.api.js';
-import { ResultsController, ResultsTiming } from './results.controller.js';
+import { ResultsController } from './results.controller.js';
 
 const MS_NS = 1_000_000;
 const DEFAULT_ACK_WAIT_MS = 30_000;
@@ -38,19 +38,13 @@ export interface ResultsOptions {
 
 @Module({})
 class ResultsModule {
-  static forRoot(
-    js: JetStreamClient,
-    kv: KV,
-    projector: ResultsProjector,
-    timing: ResultsTiming,
-  ): DynamicModule {
+  static forRoot(js: JetStreamClient, kv: KV, projector: ResultsProjector): DynamicModule {
     return {
       module: ResultsModule,
       controllers: [ResultsController],
       providers: [
         { provide: ResultsProjector, useValue: projector },
         { provide: ResultsApi, useValue: new ResultsApi(js, kv) },
-        { provide: ResultsTiming, useValue: timing },
       ],
     };
   }
@@ -92,13 +86,10 @@ export async function startResults(options: ResultsOptions): Promise<RunningServ
       },
     },
   });
-  const app = await NestFactory.createMicroservice(
-    ResultsModule.forRoot(js, kv, projector, new ResultsTiming(Math.max(50, Math.floor(ackWaitMs / 3)))),
-    {
-      strategy: server,
-      logger: false,
-    },
-  );
+  const app = await NestFactory.createMicroservice(ResultsModule.forRoot(js, kv, projector), {
+    strategy: server,
+    logger: false,
+  });
   app.useGlobalFilters(new RethrowRpcErrors());
   await app.listen();
   options.logger.info({ service: 'results' }, 'started');
