@@ -81,7 +81,7 @@ export async function runSweep(points: SweepPoints, inFlight: number, log: (line
     const c = ctx(budget);
     const o = await part(c, errors, `M ${executions} orchestra`, () =>
       withSystem(c, 'M', {}, (system) =>
-        orchestraMany(system, executions, TASKS_EACH, budget, { inFlight, snapshots: 10 }),
+        orchestraMany(system, executions, TASKS_EACH, budget, { inFlight, snapshots: 10, log }),
       ),
     );
     detail.M?.push({ executions, orchestra: o });

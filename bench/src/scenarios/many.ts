@@ -19,6 +19,8 @@ export interface ManyOptions {
   inFlight?: number;
   /** Memory snapshots: one each time another 1/`snapshots` of the executions is final. */
   snapshots?: number;
+  /** Progress lines (every 30 s) for a long run. */
+  log?: (line: string) => void;
 }
 
 /** Memory of every process when `executions_done` executions were final. */
@@ -83,6 +85,7 @@ export async function orchestraMany(
   };
   let submitted = 0;
   let progress = { done: 0, at: Date.now() };
+  let reported = Date.now();
   while (tracker.done < executions && Date.now() < deadline) {
     const room = Math.min(executions - submitted, bound - (submitted - tracker.done), SUBMIT_BATCH);
     if (room > 0) {
@@ -98,6 +101,14 @@ export async function orchestraMany(
       // Nothing final for a while: look once at the executions in flight, in case an end went unseen.
       await tracker.checkResults(ids.slice(0, submitted).filter((id) => !tracker.results(id)));
       progress.at = Date.now();
+    }
+    if (options.log && Date.now() - reported > 30_000) {
+      reported = Date.now();
+      const rate = perSecond(tracker.succeeded, epochMs() - started);
+      const rss = Math.round(rssMb(system.pid('orchestrator')) ?? 0);
+      options.log(
+        `    ${tracker.done} of ${executions} final, ${submitted} submitted, ${rate} tasks/s, orchestrator ${rss} MB`,
+      );
     }
     if (room <= 0) await sleep(20);
   }
