@@ -75,6 +75,7 @@ export {
   WORKER_SERVICE,
 } from './subjects.js';
 export {
+  CancelNotice,
   DispatchTask,
   malformedOutcomeAsFailure,
   OUTPUT_LIMIT_BYTES,

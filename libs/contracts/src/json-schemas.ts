@@ -4,7 +4,7 @@ import { ExecutionEventContract } from './events.js';
 import { Plan } from './plan.js';
 import { EventRecord } from './record.js';
 import { ExecutionResults } from './results.js';
-import { DispatchTask, TaskOutcome } from './tasks.js';
+import { CancelNotice, DispatchTask, TaskOutcome } from './tasks.js';
 
 /**
  * JSON Schemas of every message a worker or client in another language touches, generated from
@@ -122,6 +122,16 @@ function sources(): Source[] {
         'Nats-Msg-Id = <execution_id>:<task_id>:<attempt_number>:outcome. finished_at is epoch ms; ' +
         'no other keys are allowed.',
       zod: TaskOutcome,
+    },
+    {
+      file: 'cancel-notice.schema.json',
+      title: 'CancelNotice',
+      subject: 'orchestra.control.cancel.<execution_id>',
+      direction: 'worker receives',
+      description:
+        'Core NATS, not stored: the execution was cancelled or aborted. Abort its running attempts ' +
+        'and send no outcome for them. The subject names the execution; the payload repeats it.',
+      zod: CancelNotice,
     },
     {
       file: 'event-record.schema.json',

@@ -3,6 +3,7 @@ import { z } from 'zod';
 // Compiled (z.compile): valid messages take generated code, several times faster than the runtime
 // parser; anything else falls back to it, so error messages are the runtime's.
 import { ExecutionId, Identifier, PluginName } from './ids.js';
+import { depthExceeding } from './json.js';
 import { LIMITS } from './limits.js';
 import { EntryPoint, JsonObject, JsonValue } from './plan.js';
 
@@ -69,6 +70,15 @@ const outcomeFields = {
  */
 /** A worker in any language may answer: its output is held to the limit the dispatcher keeps. */
 const BoundedOutput = JsonValue.superRefine((output, ctx) => {
+  // The same bounds the TypeScript dispatcher holds its plugins to (README, Plans).
+  const deep = depthExceeding(output, LIMITS.jsonDepth, 'output');
+  if (deep) {
+    ctx.addIssue({
+      code: 'custom',
+      message: `output nests deeper than ${LIMITS.jsonDepth} levels (at ${deep})`,
+    });
+    return;
+  }
   const bytes = Buffer.byteLength(JSON.stringify(output));
   if (bytes > LIMITS.outputBytes) {
     ctx.addIssue({
@@ -98,6 +108,14 @@ export type TaskSucceededOutcome = z.infer<typeof TaskSucceededOutcome>;
 export type TaskFailedOutcome = z.infer<typeof TaskFailedOutcome>;
 
 export const OUTPUT_LIMIT_BYTES = LIMITS.outputBytes;
+
+/**
+ * The cancel notice (`orchestra.control.cancel.<execution_id>`, core NATS, not stored): the
+ * execution was cancelled or aborted; workers abort its running attempts and send no outcome.
+ * The subject alone says which execution; the payload repeats it.
+ */
+export const CancelNotice = z.strictObject({ execution_id: ExecutionId });
+export type CancelNotice = z.infer<typeof CancelNotice>;
 
 /** The fields that name an attempt: enough of an outcome to know which attempt it answers. */
 const AttemptNamed = z.object({

@@ -1,7 +1,7 @@
 import type { JetStreamClient } from '@nats-io/jetstream';
 import type { NatsConnection } from '@nats-io/transport-node';
 import { encode, publishJson } from '@orchestra/bus';
-import { MessageIds, Subjects, type Timer } from '@orchestra/contracts';
+import { type CancelNotice, MessageIds, Subjects, type Timer } from '@orchestra/contracts';
 import type { Effect } from '@orchestra/execution';
 import { LRUCache } from 'lru-cache';
 
@@ -71,7 +71,7 @@ export class EffectPublisher {
       case 'cancel-notice':
         this.nc.publish(
           Subjects.cancelNotice(effect.execution_id),
-          encode({ execution_id: effect.execution_id }),
+          encode({ execution_id: effect.execution_id } satisfies CancelNotice),
         );
         return;
       default: {
