@@ -1,5 +1,5 @@
 import { createHash, createPrivateKey, createPublicKey, type KeyObject, sign, verify } from 'node:crypto';
-import { fromPublic, fromSeed } from '@nats-io/nkeys';
+import { fromPublic, fromSeed, type KeyPair } from '@nats-io/nkeys';
 
 /**
  * The tamper-evident log (docs/audit.md). Every event record carries, in its headers, the SHA-256
@@ -52,9 +52,12 @@ export function signerFromKey(text: string): RecordSigner {
   const key = text.trim();
   if (/^S[A-Z]/.test(key)) {
     const pair = fromSeed(utf8.encode(key));
+    const native = nativeKeyOf(pair);
     return {
       keyId: pair.getPublicKey(),
-      sign: (hash) => Buffer.from(pair.sign(Buffer.from(hash, 'hex'))).toString('base64url'),
+      sign: native
+        ? (hash) => sign(null, Buffer.from(hash, 'hex'), native).toString('base64url')
+        : (hash) => Buffer.from(pair.sign(Buffer.from(hash, 'hex'))).toString('base64url'),
     };
   }
   if (key.includes('PRIVATE KEY')) {
@@ -65,6 +68,30 @@ export function signerFromKey(text: string): RecordSigner {
     };
   }
   throw new Error('the signing key must be an nkey seed (S…) or a PEM Ed25519 private key');
+}
+
+/** PKCS #8 DER of an Ed25519 private key, up to its 32-byte seed (RFC 8410). */
+const PKCS8_ED25519_PREFIX = Buffer.from('302e020100300506032b657004220420', 'hex');
+
+/**
+ * The nkey's seed as a node:crypto key. Ed25519 is deterministic, so node's signatures are the
+ * nkey's own, checked once here; nkeys signs in pure JavaScript (tweetnacl), which cost about
+ * two thirds of the orchestrator's CPU with one record per decision (docs/performance.md).
+ */
+export function nativeKeyOf(pair: KeyPair): KeyObject | undefined {
+  try {
+    const seed = (pair as Partial<{ getRawSeed(): Uint8Array }>).getRawSeed?.();
+    if (seed?.length !== 32) return undefined;
+    const key = createPrivateKey({
+      key: Buffer.concat([PKCS8_ED25519_PREFIX, seed]),
+      format: 'der',
+      type: 'pkcs8',
+    });
+    const probe = Buffer.from('orchestra signing key check');
+    return sign(null, probe, key).equals(Buffer.from(pair.sign(probe))) ? key : undefined;
+  } catch {
+    return undefined;
+  }
 }
 
 /**
