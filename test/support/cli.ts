@@ -24,12 +24,26 @@ export function orchestra(
   env: Record<string, string> = {},
   timeoutMs = 120_000,
 ): Promise<CliRun> {
+  return runCli(REPO_ROOT, args, { ...process.env, ...env }, timeoutMs);
+}
+
+/**
+ * Runs `orchestra <args>` from `cwd` without NATS_URL: it finds the server of the `orchestra up`
+ * started from that directory, as a user's commands do.
+ */
+export function orchestraIn(cwd: string, args: string[], timeoutMs = 120_000): Promise<CliRun> {
+  const env = { ...process.env };
+  delete env.NATS_URL;
+  return runCli(cwd, args, env, timeoutMs);
+}
+
+function runCli(cwd: string, args: string[], env: NodeJS.ProcessEnv, timeoutMs: number): Promise<CliRun> {
   assertBuilt();
   return new Promise((done) => {
     execFile(
       process.execPath,
       [BIN, ...args],
-      { cwd: REPO_ROOT, env: { ...process.env, ...env }, timeout: timeoutMs, maxBuffer: 64 * 1024 * 1024 },
+      { cwd, env, timeout: timeoutMs, maxBuffer: 64 * 1024 * 1024 },
       (error, stdout, stderr) => {
         const code = error ? (typeof error.code === 'number' ? error.code : 1) : 0;
         done({ code, stdout, stderr });

@@ -12,7 +12,8 @@ export type ExitCode = (typeof ExitCode)[keyof typeof ExitCode];
 
 /** Where a command reads and writes; tests pass their own to run `main` in-process. */
 export interface Io {
-  stdout: { write(text: string): unknown };
+  /** A terminal when `isTTY` (then `columns` and `rows` are its size): `watch` draws a live view there. */
+  stdout: { write(text: string): unknown; isTTY?: boolean; columns?: number; rows?: number };
   stderr: { write(text: string): unknown };
   /** Relative file arguments are resolved against it. */
   cwd: string;

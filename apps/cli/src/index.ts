@@ -1,3 +1,4 @@
+import { readFileSync } from 'node:fs';
 import { Command, CommanderError } from 'commander';
 import { COMMANDS } from './commands/index.js';
 import { createCli, ExitCode, type Io, processIo } from './context.js';
@@ -8,6 +9,7 @@ export type { Cli, CommandRegistration, Io } from './context.js';
 export { ExitCode } from './context.js';
 export { environmentTable, SERVICE_ENVIRONMENTS, withEnvironmentTable } from './environment.js';
 export { type Stack, type StackOptions, startStack } from './stack.js';
+export { runningUp, type UpRecord } from './up-record.js';
 
 /**
  * Runs `orchestra` with the given arguments (without `node` and the script: `['validate', 'a.yaml']`)
@@ -23,6 +25,7 @@ export async function main(argv: string[], io: Io = processIo()): Promise<number
       writeOut: (text) => io.stdout.write(text),
       writeErr: (text) => io.stderr.write(text),
     })
+    .version(cliVersion(), '-V, --version', 'print the version of orchestra')
     .showHelpAfterError('(run "orchestra --help" for usage)');
   for (const register of COMMANDS) register(program, cli);
 
@@ -35,4 +38,10 @@ export async function main(argv: string[], io: Io = processIo()): Promise<number
     cli.err(`orchestra: ${error instanceof Error ? error.message : String(error)}`);
     return ExitCode.failed;
   }
+}
+
+/** The version in apps/cli/package.json (one level above both src/ and dist/). */
+export function cliVersion(): string {
+  const manifest = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8'));
+  return String(manifest.version);
 }

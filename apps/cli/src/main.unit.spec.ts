@@ -1,6 +1,9 @@
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import type { Command } from 'commander';
+import { exitCodeOf } from './commands/inspect.js';
 import { COMMANDS, ExitCode } from './index.js';
-import { run } from './testing/run.js';
+import { REPO_ROOT, run } from './testing/run.js';
 
 describe('orchestra: help and usage errors', () => {
   it('prints help on stdout and returns 0 for --help', async () => {
@@ -62,5 +65,40 @@ describe('orchestra: commands', () => {
     } finally {
       (COMMANDS as unknown as unknown[]).pop();
     }
+  });
+});
+
+describe('orchestra --version', () => {
+  it('prints the version of apps/cli/package.json and returns 0, as -V too', async () => {
+    const { version } = JSON.parse(readFileSync(join(REPO_ROOT, 'apps/cli/package.json'), 'utf8'));
+    for (const flag of ['--version', '-V']) {
+      expect(await run([flag])).toEqual({ code: ExitCode.ok, stdout: `${version}\n`, stderr: '' });
+    }
+  });
+});
+
+describe('orchestra: one documented rule for exit codes', () => {
+  it.each(['results', 'watch', 'run'])('%s --help states the exit status rule', async (command) => {
+    const help = (await run([command, '--help'])).stdout.replace(/\s+/g, ' ');
+    expect(help).toContain(
+      'Exit status: 0 when the execution completed, or ended partial (some tasks skipped); 1 when it failed, was cancelled or rejected, or is unknown',
+    );
+  });
+
+  it('gives the same exit code for the same final status, whichever command reads it', () => {
+    const codes = Object.fromEntries(
+      (['completed', 'partial', 'failed', 'cancelled', 'rejected', 'running', 'pending'] as const).map(
+        (status) => [status, exitCodeOf(status)],
+      ),
+    );
+    expect(codes).toEqual({
+      completed: 0,
+      partial: 0,
+      failed: 1,
+      cancelled: 1,
+      rejected: 1,
+      running: 0,
+      pending: 0,
+    });
   });
 });

@@ -1,64 +1,100 @@
 import type { OrchestraClient } from '@orchestra/client';
 import type { ExecutionEvent } from '@orchestra/contracts';
-import { MultiBar, Presets, type SingleBar } from 'cli-progress';
+import { LiveView, type Terminal } from './live-view.js';
 import { describeEvent } from './render.js';
 
-export interface WatchOutput {
-  write(text: string): void;
-  isTTY: boolean;
+export interface PhaseProgress {
+  phase_id: string;
+  total: number;
+  /** Tasks that reached their end: succeeded, skipped or given up. */
+  done: number;
+  /** Tasks with an attempt running now. */
+  running: number;
+  /** pending, running, then the PhaseFinished status. */
+  status: string;
 }
 
 const FINISHING = new Set<ExecutionEvent['type']>(['TaskSucceeded', 'TaskSkipped', 'TaskGaveUp']);
+const ATTEMPT_ENDS = new Set<ExecutionEvent['type']>([
+  'TaskSucceeded',
+  'TaskFailed',
+  'TaskTimedOut',
+  'TaskSkipped',
+  'TaskGaveUp',
+]);
 
 /**
- * Follows one execution's events, history first then live: a progress bar per phase on a
- * terminal, one line per event elsewhere. Resolves with the final event's status.
+ * One execution's progress, folded from its events: a bar per phase and a log with a line per
+ * transition (every attempt announced with its kind and plugin), each line timed from the start.
+ */
+export class ExecutionProgress {
+  readonly phases: PhaseProgress[] = [];
+  readonly log: string[] = [];
+  /** The final status (ExecutionFinished, or `rejected`), once known. */
+  final: string | undefined;
+  private origin: number | undefined;
+  private readonly runningTasks = new Set<string>();
+
+  constructor(readonly executionId: string) {}
+
+  apply(event: ExecutionEvent): string {
+    this.origin ??= event.at;
+    const line = `+${((event.at - this.origin) / 1000).toFixed(3).padStart(8)}s  ${describeEvent(event)}`;
+    this.log.push(line);
+    if (event.type === 'ExecutionStarted') {
+      for (const phase of event.plan.phases) {
+        this.phases.push({
+          phase_id: phase.phase_id,
+          total: phase.tasks.length,
+          done: 0,
+          running: 0,
+          status: 'pending',
+        });
+      }
+    }
+    if (event.type === 'ExecutionFinished') this.final = event.status;
+    if (event.type === 'ExecutionRejected') this.final = 'rejected';
+    if ('phase_id' in event) this.applyToPhase(event);
+    return line;
+  }
+
+  private applyToPhase(event: ExecutionEvent & { phase_id: string }): void {
+    const phase = this.phases.find((candidate) => candidate.phase_id === event.phase_id);
+    if (!phase) return;
+    const task = 'task_id' in event ? `${event.phase_id}/${event.task_id}` : undefined;
+    if (event.type === 'PhaseStarted') phase.status = 'running';
+    if (event.type === 'PhaseFinished') phase.status = event.status;
+    if (event.type === 'TaskDispatched' && task && !this.runningTasks.has(task)) {
+      this.runningTasks.add(task);
+      phase.running += 1;
+    }
+    if (ATTEMPT_ENDS.has(event.type) && task && this.runningTasks.delete(task)) phase.running -= 1;
+    if (FINISHING.has(event.type)) phase.done += 1;
+  }
+}
+
+/**
+ * Follows one execution's events, history first then live. At a terminal: one display, the
+ * phases' bars above and the log of transitions below, redrawn in place. Elsewhere (a pipe, a
+ * file): the log lines only, one per event. Resolves with the final status.
  */
 export async function followExecution(
   client: OrchestraClient,
   executionId: string,
-  out: WatchOutput,
+  out: Terminal,
   signal?: AbortSignal,
 ): Promise<string | undefined> {
-  const bars = out.isTTY
-    ? new MultiBar(
-        { format: ' {phase} |{bar}| {value}/{total} {status}', hideCursor: true, clearOnComplete: false },
-        Presets.shades_classic,
-      )
-    : undefined;
-  const phaseBars = new Map<string, SingleBar>();
-  let final: string | undefined;
+  const progress = new ExecutionProgress(executionId);
+  const view = out.isTTY ? new LiveView(out, progress) : undefined;
+  view?.update();
   try {
     for await (const { event } of client.watch(executionId, signal ? { signal } : {})) {
-      if (bars) updateBars(bars, phaseBars, event);
-      else out.write(`${describeEvent(event)}\n`);
-      if (event.type === 'ExecutionFinished') final = event.status;
-      if (event.type === 'ExecutionRejected') final = 'rejected';
+      const line = progress.apply(event);
+      if (view) view.update();
+      else out.write(`${line}\n`);
     }
   } finally {
-    bars?.stop();
+    view?.finish();
   }
-  return final;
-}
-
-function updateBars(bars: MultiBar, phaseBars: Map<string, SingleBar>, event: ExecutionEvent): void {
-  if (event.type === 'ExecutionStarted') {
-    const width = Math.max(...event.plan.phases.map((phase) => phase.phase_id.length));
-    for (const phase of event.plan.phases) {
-      phaseBars.set(
-        phase.phase_id,
-        bars.create(phase.tasks.length, 0, { phase: phase.phase_id.padEnd(width), status: 'pending' }),
-      );
-    }
-    return;
-  }
-  if ('phase_id' in event) {
-    const bar = phaseBars.get(event.phase_id);
-    if (event.type === 'PhaseStarted') bar?.update({ status: 'running' });
-    if (event.type === 'PhaseFinished') bar?.update({ status: event.status });
-    if (FINISHING.has(event.type)) bar?.increment();
-  }
-  if (event.type !== 'TaskDispatched' && event.type !== 'TaskSucceeded' && !event.type.startsWith('Phase')) {
-    bars.log(`${describeEvent(event)}\n`);
-  }
+  return progress.final;
 }

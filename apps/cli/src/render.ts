@@ -11,7 +11,7 @@ export function describeEvent(event: ExecutionEvent): string {
     case 'PhaseStarted':
       return `phase ${event.phase_id} started`;
     case 'TaskDispatched':
-      return `${event.phase_id}/${event.task_id} attempt ${event.attempt_number} → ${event.plugin}${event.kind === 'first' ? '' : ` (${event.kind})`}`;
+      return `${event.phase_id}/${event.task_id} → attempt ${event.attempt_number} (${event.kind}) on ${event.plugin}`;
     case 'TaskSucceeded':
       return `${event.phase_id}/${event.task_id} ✓ succeeded on ${event.plugin_used} in ${event.duration_ms} ms`;
     case 'TaskFailed':
@@ -47,10 +47,15 @@ function countTasks(event: Extract<ExecutionEvent, { type: 'ExecutionStarted' }>
   return event.plan.phases.reduce((sum, phase) => sum + phase.tasks.length, 0);
 }
 
-/** A timeline line: time offset from the first event, then the description. */
-export function timelineLine(event: ExecutionEvent, origin: number): string {
+/**
+ * The columns of `replay`'s timeline: the stream sequence of the record that holds the event (the
+ * events of one decision share it), the time since the first event, and what happened.
+ */
+export const TIMELINE_HEADER = `  ${'record'.padEnd(9)}${'after'.padStart(11)}  event`;
+
+export function timelineLine(seq: number, event: ExecutionEvent, origin: number): string {
   const offset = ((event.at - origin) / 1000).toFixed(3).padStart(9);
-  return `+${offset}s  ${describeEvent(event)}`;
+  return `  ${`#${seq}`.padEnd(9)}+${offset}s  ${describeEvent(event)}`;
 }
 
 /** `execution_results` in the seed's own shape, as YAML under an `execution_results:` key. */

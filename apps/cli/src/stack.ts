@@ -1,14 +1,8 @@
-import { type ChildProcess, spawn } from 'node:child_process';
-import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
-import { join, resolve } from 'node:path';
-import { setTimeout as sleep } from 'node:timers/promises';
 import type { NatsConnection } from '@nats-io/transport-node';
 import {
   type BusLogger,
   closeConnection,
   connectNats,
-  findNatsServer,
-  freePort,
   isPortFree,
   provisionAll,
   type RunningService,
@@ -25,8 +19,8 @@ import {
 } from '@orchestra/observability';
 import { orchestratorSettings, startOrchestrator } from '@orchestra/orchestrator';
 import { startResults } from '@orchestra/results';
+import { type EmbeddedServer, startEmbeddedServer } from './embedded-nats.js';
 import { PROVISION_ENVIRONMENT, serviceEnvironmentProblems } from './environment.js';
-import { STATE_DIR, URL_FILE } from './nats-location.js';
 import { withSigningKey } from './signing-key.js';
 
 export const SERVICES = ['orchestrator', 'dispatcher', 'results'] as const;
@@ -59,8 +53,17 @@ export function provisionSettings(env: Env): ProvisionSettings {
 
 export interface Stack {
   natsUrl: string;
+  /** The embedded server's store (`.orchestra/nats`); undefined with NATS_URL. */
+  store?: string;
   /** Port of /health/live, /health/ready and /metrics; undefined when the server is off. */
   healthPort?: number;
+  /** Why the health server is not on the default port (that one was taken), if it is not. */
+  healthPortNote?: string;
+  /**
+   * Stops the services, closes their connections, then stops the embedded server. Each step is
+   * bounded (STOP_BUDGET), shorter when NATS does not answer, so it ends promptly whatever state
+   * NATS is in (down, or frozen).
+   */
   stop(): Promise<void>;
 }
 
@@ -80,24 +83,51 @@ export async function startStack(options: StackOptions): Promise<Stack> {
   const healthSettings = healthServerSettings(env);
   const tracing = startTracing({ serviceName: serviceName(options.services), env, logger: options.logger });
   let health: HealthServer | undefined;
+  let healthPortNote: string | undefined;
   let embedded: EmbeddedServer | undefined;
   let url = options.natsUrl ?? '';
   const connections: NatsConnection[] = [];
   const running: RunningService[] = [];
   const stop = async () => {
-    // Each step is bounded (README, "Stopping"): the services together, then the connections.
-    await Promise.all(running.reverse().map((service) => service.stop().catch(() => undefined)));
-    await Promise.all(connections.map((nc) => closeConnection(nc)));
-    await embedded?.stop();
-    await health?.close().catch(() => undefined);
-    await within(tracing.shutdown(), 1_000);
+    // Draining needs a server that answers: one that is gone or frozen gets short waits instead.
+    const first = connections[0];
+    const answering = first !== undefined && (await succeedsWithin(first.flush(), PROBE_MS));
+    const budget = answering ? STOP_BUDGET.answering : STOP_BUDGET.unanswered;
+    await within(
+      Promise.all(running.reverse().map((service) => service.stop().catch(() => undefined))),
+      budget.servicesMs,
+    );
+    await Promise.all(
+      connections.map((nc) =>
+        answering
+          ? closeConnection(nc, budget.drainMs)
+          : within(
+              nc.close().catch(() => undefined),
+              budget.drainMs,
+            ),
+      ),
+    );
+    await Promise.all([
+      embedded?.stop(budget.serverGraceMs),
+      health &&
+        within(
+          health.close().catch(() => undefined),
+          budget.drainMs,
+        ),
+      within(tracing.shutdown(), budget.drainMs),
+    ]);
   };
   try {
-    // First, so that liveness answers while the services wait for NATS; ready once they are bound.
-    if (healthSettings) health = await startHealthServer(healthSettings, options.logger);
+    // The store is claimed before anything else starts: a second `up` from this directory stops here.
     if (!options.natsUrl) {
       embedded = await startEmbeddedServer(cwd, options.logger);
       url = embedded.url;
+    }
+    // Before the services, so that liveness answers while they wait for NATS; ready once they are bound.
+    if (healthSettings) {
+      const port = await healthPort(healthSettings);
+      if (port !== healthSettings.port) healthPortNote = `:${healthSettings.port} is taken`;
+      health = await startHealthServer({ ...healthSettings, port }, options.logger);
     }
     if (settings.provision) {
       const admin = await connectNats({ servers: url.split(','), name: 'orchestra-up', env });
@@ -117,7 +147,13 @@ export async function startStack(options: StackOptions): Promise<Stack> {
     await stop();
     throw error;
   }
-  return { natsUrl: url, ...(health ? { healthPort: health.port } : {}), stop };
+  return {
+    natsUrl: url,
+    ...(embedded ? { store: embedded.store } : {}),
+    ...(health ? { healthPort: health.port } : {}),
+    ...(healthPortNote ? { healthPortNote } : {}),
+    stop,
+  };
 }
 
 /** The resource's service.name of the spans (OTEL_SERVICE_NAME overrides it). */
@@ -125,45 +161,34 @@ function serviceName(services: readonly ServiceName[]): string {
   return services.length === SERVICES.length ? 'orchestra' : `orchestra-${services.join('-')}`;
 }
 
-interface EmbeddedServer {
-  url: string;
-  stop(): Promise<void>;
+/** How long a stop waits for NATS to answer a flush before it takes the server for gone. */
+const PROBE_MS = 1_000;
+/**
+ * The waits of a stop, at most: with a server that answers, the services drain their in-flight
+ * work (about 9 s in all at worst); without one, about 4 s more after the probe.
+ */
+const STOP_BUDGET = {
+  answering: { servicesMs: 5_000, drainMs: 2_000, serverGraceMs: 5_000 },
+  unanswered: { servicesMs: 1_000, drainMs: 1_000, serverGraceMs: 2_000 },
+} as const;
+
+/** Resolves true when `work` succeeds within `ms`; false when it fails or the time is up first. */
+async function succeedsWithin(work: Promise<unknown>, ms: number): Promise<boolean> {
+  let ok = false;
+  const settled = await within(
+    work.then(() => {
+      ok = true;
+    }),
+    ms,
+  );
+  return settled && ok;
 }
 
-async function startEmbeddedServer(cwd: string, logger: BusLogger): Promise<EmbeddedServer> {
-  const binary = findNatsServer();
-  const stateDir = resolve(cwd, STATE_DIR);
-  const storeDir = join(stateDir, 'nats');
-  mkdirSync(storeDir, { recursive: true });
-  const port = (await isPortFree(4222)) ? 4222 : await freePort();
-  const child: ChildProcess = spawn(binary, ['-js', '-a', '127.0.0.1', '-p', String(port), '-sd', storeDir], {
-    stdio: ['ignore', 'ignore', 'pipe'],
-  });
-  let output = '';
-  child.stderr?.on('data', (chunk: Buffer) => {
-    output = (output + chunk.toString()).slice(-4000);
-  });
-  const url = `nats://127.0.0.1:${port}`;
-  await waitForPort(port, child, () => output);
-  writeFileSync(resolve(cwd, URL_FILE), url);
-  logger.info({ url, store: storeDir, pid: child.pid }, 'embedded nats-server started');
-  return {
-    url,
-    async stop() {
-      rmSync(resolve(cwd, URL_FILE), { force: true });
-      if (child.exitCode !== null) return;
-      const exited = new Promise((done) => child.once('exit', done));
-      child.kill('SIGTERM');
-      await exited;
-    },
-  };
-}
-
-async function waitForPort(port: number, child: ChildProcess, output: () => string): Promise<void> {
-  for (let i = 0; i < 200; i++) {
-    if (child.exitCode !== null) throw new Error(`nats-server exited (${child.exitCode}): ${output()}`);
-    if (!(await isPortFree(port))) return;
-    await sleep(50);
-  }
-  throw new Error(`nats-server did not listen on port ${port}: ${output()}`);
+/**
+ * The port of the health server: the configured one, or, when the default port (not one set with
+ * HEALTH_PORT) is taken, say by a second `orchestra up` on the machine, any free one.
+ */
+async function healthPort(settings: { port: number; host?: string; explicit: boolean }): Promise<number> {
+  if (settings.explicit || (await isPortFree(settings.port, settings.host))) return settings.port;
+  return 0;
 }

@@ -32,6 +32,7 @@ import {
   Buckets,
   type DeadLetterSource,
   type ExecutionContext,
+  type ExecutionEvent,
   type ExecutionResults,
   type Issue,
   NotFoundError,
@@ -114,6 +115,23 @@ export class OrchestraClient {
   async events(execution_id: string): Promise<StoredEvent[]> {
     const read = await readEvents(this.jsm, execution_id);
     return read.events;
+  }
+
+  /**
+   * The first event of an execution (ExecutionStarted or ExecutionRejected), waiting up to
+   * `waitMs` for it when there is none yet (a command still waiting for an orchestrator).
+   */
+  async firstEvent(execution_id: string, waitMs = 0): Promise<ExecutionEvent | undefined> {
+    const stored = await this.jsm.streams.getMessage(Streams.events, {
+      last_by_subj: Subjects.events(execution_id),
+    });
+    if (!stored && waitMs <= 0) return undefined;
+    for await (const { event } of this.watch(execution_id, {
+      signal: AbortSignal.timeout(Math.max(waitMs, 1_000)),
+    })) {
+      return event;
+    }
+    return undefined;
   }
 
   /** The seed's execution context, folded from the log here. */

@@ -3,7 +3,7 @@ import { type ExecutionResults, NotFoundError } from '@orchestra/contracts';
 import { stringify } from 'yaml';
 import { withClient } from '../connect.js';
 import { type Cli, type CommandRegistration, ExitCode } from '../context.js';
-import { formatResults, timelineLine } from '../render.js';
+import { formatResults, TIMELINE_HEADER, timelineLine } from '../render.js';
 import { localVerifyKeys } from '../signing-key.js';
 
 /** `results`, `status`, `replay`, `ls`, `cancel`: reading and steering executions by id. */
@@ -14,6 +14,7 @@ export const registerResults: CommandRegistration = (program, cli) => {
     .description('print the stored execution_results of an execution')
     .argument('<id>', 'execution id')
     .option('--json', 'print execution_results as JSON')
+    .addHelpText('after', `\n${EXIT_STATUS_HELP}`)
     .action((id: string, options: { json?: boolean }) =>
       withClient(cli, async (client) => {
         const results = await client.results(id);
@@ -27,7 +28,9 @@ export const registerResults: CommandRegistration = (program, cli) => {
 export const registerStatus: CommandRegistration = (program, cli) => {
   program
     .command('status')
-    .description('print the execution context (plan_id, start_time, state, current_phase, ...)')
+    .description(
+      "print the execution context: plan_id, start_time, state, current_phase, completed_phases, task_outputs (under each task's output_key, as the seed's context), outputs_by_task (under task ids), errors",
+    )
     .argument('<id>', 'execution id')
     .option('--json', 'print it as JSON')
     .action((id: string, options: { json?: boolean }) =>
@@ -37,7 +40,11 @@ export const registerStatus: CommandRegistration = (program, cli) => {
           cli.out(
             options.json
               ? JSON.stringify(context, null, 2)
-              : stringify({ execution_context: context }).trimEnd(),
+              : // task_outputs and outputs_by_task hold the same values: written out, not as YAML aliases.
+                stringify(
+                  { execution_context: context },
+                  { aliasDuplicateObjects: false, lineWidth: 0 },
+                ).trimEnd(),
           );
         } catch (error) {
           if (error instanceof NotFoundError) return notFound(cli, error.message);
@@ -70,8 +77,8 @@ export const registerReplay: CommandRegistration = (program, cli) => {
         else {
           const origin = report.events[0]?.event.at ?? 0;
           cli.out(`event log of ${id} (${report.events.length} events):`);
-          for (const { seq, event } of report.events)
-            cli.out(`  #${String(seq).padEnd(8)}${timelineLine(event, origin)}`);
+          cli.out(TIMELINE_HEADER);
+          for (const { seq, event } of report.events) cli.out(timelineLine(seq, event, origin));
           cli.out('');
           cli.out('execution_results recomputed from the log:');
           cli.out(formatResults(report.recomputed));
@@ -138,7 +145,13 @@ export function printResults(cli: Cli, results: ExecutionResults, json?: boolean
   cli.out(json ? JSON.stringify(results, null, 2) : formatResults(results));
 }
 
-/** 0 for a run that reached its end (completed or partial), 1 otherwise. */
+/** The one rule of `results`, `watch` and `run --wait/--watch`, shown in their help and the README. */
+export const EXIT_STATUS_HELP =
+  'Exit status: 0 when the execution completed, or ended partial (some tasks skipped); 1 when it ' +
+  'failed, was cancelled or rejected, or is unknown; 2 for a usage error. `results` of an ' +
+  'execution that has not finished yet exits 0.';
+
+/** EXIT_STATUS_HELP: 0 for a run that reached its end (completed or partial) or has not ended yet, 1 otherwise. */
 export function exitCodeOf(status: ExecutionResults['status']): ExitCode {
   return status === 'completed' || status === 'partial' || status === 'running' || status === 'pending'
     ? ExitCode.ok

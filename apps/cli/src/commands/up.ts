@@ -1,12 +1,14 @@
 import { resolve as resolvePath } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { connectNats } from '@orchestra/bus';
 import { type Issue, readEnvironment } from '@orchestra/contracts';
 import { type LoadedPlugins, loadPluginsFile, PLUGINS_FILE_VARIABLE } from '@orchestra/dispatcher';
 import { LOG_ENVIRONMENT, traceLogFields } from '@orchestra/observability';
 import { pino } from 'pino';
 import { type Cli, type CommandRegistration, ExitCode } from '../context.js';
+import { StoreInUseError } from '../embedded-nats.js';
 import { serviceEnvironmentProblems } from '../environment.js';
-import { SERVICES, type ServiceName, startStack } from '../stack.js';
+import { SERVICES, type ServiceName, type Stack, startStack } from '../stack.js';
 import { openConsole, parsePort } from './console.js';
 
 export const registerUp: CommandRegistration = (program, cli) => {
@@ -36,27 +38,34 @@ export const registerUp: CommandRegistration = (program, cli) => {
         const plugins = services.includes('dispatcher') ? loadPlugins(cli, options.plugins) : undefined;
         if (plugins === false) return;
         const logger = serviceLogger(cli.io.env);
-        const stack = await startStack({
-          services,
-          natsUrl: cli.io.env.NATS_URL,
-          logger,
-          cwd: cli.io.cwd,
-          env: cli.io.env,
-          ...(plugins ? { plugins } : {}),
-        });
-        const health = stack.healthPort ? `, health and metrics on :${stack.healthPort}` : '';
+        let stack: Stack;
+        try {
+          stack = await startStack({
+            services,
+            natsUrl: cli.io.env.NATS_URL,
+            logger,
+            cwd: cli.io.cwd,
+            env: cli.io.env,
+            ...(plugins ? { plugins } : {}),
+          });
+        } catch (error) {
+          if (!(error instanceof StoreInUseError)) throw error;
+          cli.err(`orchestra up: ${error.message}`);
+          cli.exitCode = ExitCode.failed;
+          return;
+        }
         const web = options.console
           ? await startConsoleOf(cli, stack.natsUrl, options.consolePort)
           : undefined;
-        cli.out(`orchestra up: ${services.join(', ')} on ${stack.natsUrl}${health} (Ctrl-C to stop)`);
-        await new Promise<void>((resolve) => {
-          const stop = () => resolve();
-          process.once('SIGINT', stop);
-          process.once('SIGTERM', stop);
-        });
+        cli.out(`orchestra up: ${services.join(', ')} on ${describe(stack)} (Ctrl-C to stop)`);
+        await untilStopSignal();
         cli.out('orchestra up: stopping (draining in-flight work)');
-        await web?.stop();
+        // Bounded like the stack's own stop: the console's connection may wait for a server that is gone.
+        if (web) await Promise.race([web.stop(), sleep(2_000, undefined, { ref: false })]);
         await stack.stop();
+        cli.out('orchestra up: stopped');
+        // Whatever a library left behind (a timer, a socket), `up` ends once stopped.
+        setTimeout(() => process.exit(cli.exitCode), 1_000).unref();
       },
     );
 };
@@ -100,6 +109,33 @@ async function startConsoleOf(cli: Cli, natsUrl: string, port: number | undefine
       await connection.drain().catch(() => undefined);
     },
   };
+}
+
+function describe(stack: Stack): string {
+  const store = stack.store ? ` (store ${stack.store})` : '';
+  const note = stack.healthPortNote ? ` (${stack.healthPortNote})` : '';
+  const health = stack.healthPort ? `, health and metrics on :${stack.healthPort}${note}` : '';
+  return `${stack.natsUrl}${store}${health}`;
+}
+
+/**
+ * Resolves on the first SIGINT or SIGTERM. A second one while the stack stops (a user pressing
+ * Ctrl-C again) ends the process at once: the embedded server, in its own process group, is
+ * stopped by the stack's exit hook.
+ */
+function untilStopSignal(): Promise<void> {
+  return new Promise<void>((resolve) => {
+    const first = () => {
+      process.removeListener('SIGINT', first);
+      process.removeListener('SIGTERM', first);
+      const again = () => process.exit(130);
+      process.once('SIGINT', again);
+      process.once('SIGTERM', again);
+      resolve();
+    };
+    process.on('SIGINT', first);
+    process.on('SIGTERM', first);
+  });
 }
 
 /**
