@@ -151,3 +151,69 @@ describe('orchestra validate: files', () => {
     expect(result.stderr).toMatch(/\(file\): the file is \d+ bytes; the limit is 4194304/);
   });
 });
+
+describe('orchestra validate: every problem in one pass', () => {
+  let dir: string;
+  beforeAll(() => {
+    dir = mkdtempSync(join(tmpdir(), 'orchestra-one-pass-'));
+  });
+  afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+  // Bounds, an unknown field and two bad references in one plan: all listed at once, by path.
+  const PLAN = [
+    'plan_id: one-pass',
+    'phases:',
+    '  - phase_id: gather',
+    '    tasks:',
+    '      - task_id: fetch',
+    '        assigned_plugin: builtin',
+    '        entry_point: { type: function, value: echo }',
+    '        retries: 99',
+    '        timeout_ms: -5',
+    '        retires: 2',
+    '  - phase_id: report',
+    '    depends_on_phases: [gather]',
+    '    tasks:',
+    '      - task_id: write',
+    '        assigned_plugin: builtin',
+    '        entry_point: { type: function, value: echo }',
+    '        input_context:',
+    '          numbers: "${gather.fetsh.output}"',
+    '          notes: "${notes.fetch.output}"',
+  ].join('\n');
+
+  it('lists bounds, unknown fields and references together, sorted by path, with the nearest field', async () => {
+    const path = join(dir, 'plan.yaml');
+    writeFileSync(path, PLAN);
+    const result = await run(['validate', path]);
+    expect(result.code).toBe(1);
+    expect(result.stderr.split('\n').filter((line) => line.startsWith('  '))).toEqual([
+      '  phases[0].tasks[0].retries: Too big: expected number to be <=20',
+      '  phases[0].tasks[0].timeout_ms: Too small: expected number to be >=1',
+      '  phases[0].tasks[0].retires: unknown field "retires"; did you mean "retries"?',
+      '  phases[1].tasks[0].input_context.notes: reference ${notes.fetch.output} names unknown phase "notes"',
+      '  phases[1].tasks[0].input_context.numbers: reference ${gather.fetsh.output} names unknown task "fetsh"',
+    ]);
+  });
+
+  it('run --wait --json prints the problems as a JSON error object on stdout, exit code 1', async () => {
+    const path = join(dir, 'plan.yaml');
+    writeFileSync(path, PLAN);
+    const result = await run(['run', path, '--wait', '--json']);
+    expect(result.code).toBe(1);
+    expect(result.stderr).toBe('');
+    const { error } = JSON.parse(result.stdout);
+    expect(error).toMatchObject({ code: 'VALIDATION', message: `${path}: invalid plan, 5 problem(s)` });
+    expect(error.issues).toHaveLength(5);
+    expect(error.issues[0]).toEqual({
+      path: 'phases[0].tasks[0].retries',
+      message: 'Too big: expected number to be <=20',
+    });
+  });
+
+  it('run without --json keeps the human lines on stderr and nothing on stdout', async () => {
+    const result = await run(['run', 'examples/invalid/cycle.yaml', '--wait']);
+    expect(result).toMatchObject({ code: 1, stdout: '' });
+    expect(result.stderr).toContain('✗ examples/invalid/cycle.yaml');
+  });
+});

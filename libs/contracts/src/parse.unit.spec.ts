@@ -234,8 +234,9 @@ describe('parsePlan: hostile keys', () => {
       'plan_id: p\n__proto__: { x: 1 }\nphases:\n  - phase_id: a\n    tasks: [{ task_id: t, assigned_plugin: b, entry_point: { type: f, value: e } }]\n';
     for (const text of [json, yaml]) {
       expect(onlyIssue(parsePlan(text))).toEqual({
-        path: '(root)',
-        message: 'Unrecognized key: "__proto__"',
+        path: '__proto__',
+        message:
+          'unknown field "__proto__"; the fields here are plan_id, description, on_partial_failure, phases',
       });
     }
   });

@@ -55,26 +55,50 @@ describe('validatePlan: shape', () => {
     );
   });
 
-  it('rejects unknown fields everywhere (strict), naming the key', () => {
+  it('rejects unknown fields everywhere (strict), at their own path, with the nearest field', () => {
     const value = {
-      ...plan([phase('a', [task('t', { retry: 2 } as object)], { mode: 'x' } as object)]),
+      ...plan([phase('a', [task('t', { retires: 2 } as object)], { mode: 'x' } as object)]),
       extra: true,
     };
-    const issues = issuesOf(validatePlan(value));
-    expect(issues).toEqual(
-      expect.arrayContaining([
-        { path: '(root)', message: 'Unrecognized key: "extra"' },
-        { path: 'phases[0]', message: 'Unrecognized key: "mode"' },
-        { path: 'phases[0].tasks[0]', message: 'Unrecognized key: "retry"' },
-      ]),
-    );
+    // Listed in the order the plan reads: known fields as the schema declares them, unknown ones after.
+    expect(issuesOf(validatePlan(value))).toEqual([
+      { path: 'phases[0].tasks[0].retires', message: 'unknown field "retires"; did you mean "retries"?' },
+      {
+        path: 'phases[0].mode',
+        message: 'unknown field "mode"; did you mean "execution_mode"?',
+      },
+      {
+        path: 'extra',
+        message:
+          'unknown field "extra"; the fields here are plan_id, description, on_partial_failure, phases',
+      },
+    ]);
     expect(
       issuesOf(
         validatePlan(
           plan([phase('a', [task('t', { entry_point: { type: 'f', value: 'e', x: 1 } } as object)])]),
         ),
       ),
-    ).toEqual([{ path: 'phases[0].tasks[0].entry_point', message: 'Unrecognized key: "x"' }]);
+    ).toEqual([
+      {
+        path: 'phases[0].tasks[0].entry_point.x',
+        message: 'unknown field "x"; the fields here are type, value',
+      },
+    ]);
+  });
+
+  it.each([
+    ['timeout', 'timeout_ms'],
+    ['Retries', 'retries'],
+    ['depend_on', 'depends_on'],
+    ['plugin', 'assigned_plugin'],
+    ['fallback', 'fallback_plugin'],
+    ['input', 'input_context'],
+  ])('suggests %s -> %s for a task', (key, field) => {
+    expect(onlyIssue(validatePlan(plan([phase('a', [task('t', { [key]: 1 } as object)])])))).toEqual({
+      path: `phases[0].tasks[0].${key}`,
+      message: `unknown field "${key}"; did you mean "${field}"?`,
+    });
   });
 
   it('reports every missing required field by path', () => {
@@ -265,5 +289,88 @@ describe('validatePlan: ids and dependencies', () => {
     );
     expect(issues.length).toBeGreaterThanOrEqual(5);
     expectWellFormed(issues);
+  });
+});
+
+describe('validatePlan: every problem of every kind in one pass', () => {
+  // One plan with bounds, unknown fields, a duplicate id, an unknown dependency, a cycle and bad
+  // references: all are listed together, in the order the plan reads, whatever else is wrong.
+  const value = {
+    plan_id: 'everything-wrong',
+    phases: [
+      {
+        phase_id: 'gather',
+        tasks: [
+          task('fetch', { retries: 99, timeout_ms: -5 }),
+          task('loop-a', { depends_on: ['loop-b'] }),
+          task('loop-b', { depends_on: ['loop-a', 'nowhere'] }),
+        ],
+      },
+      {
+        phase_id: 'report',
+        depends_on_phases: ['gather'],
+        tasks: [
+          task('fetch', { retires: 1 } as object),
+          task('write', {
+            input_context: { a: '${gather.missing.output}', b: '${nowhere.fetch.output}' },
+          }),
+        ],
+      },
+    ],
+  };
+
+  it('lists bounds, unknown fields, ids, dependencies, cycles and references together, sorted by path', () => {
+    expect(issuesOf(validatePlan(value))).toEqual([
+      { path: 'phases[0].tasks[0].retries', message: 'Too big: expected number to be <=20' },
+      { path: 'phases[0].tasks[0].timeout_ms', message: 'Too small: expected number to be >=1' },
+      {
+        path: 'phases[0].tasks[1].depends_on',
+        message: 'tasks depend on each other in a cycle: loop-a -> loop-b -> loop-a',
+      },
+      { path: 'phases[0].tasks[2].depends_on[1]', message: 'unknown task "nowhere"' },
+      {
+        path: 'phases[1].tasks[0].task_id',
+        message:
+          'duplicate task id "fetch" (first used at phases[0].tasks[0]); task ids must be unique in the whole plan',
+      },
+      { path: 'phases[1].tasks[0].retires', message: 'unknown field "retires"; did you mean "retries"?' },
+      {
+        path: 'phases[1].tasks[1].input_context.a',
+        message: 'reference ${gather.missing.output} names unknown task "missing"',
+      },
+      {
+        path: 'phases[1].tasks[1].input_context.b',
+        message: 'reference ${nowhere.fetch.output} names unknown phase "nowhere"',
+      },
+    ]);
+  });
+
+  it('still checks the references and ids of a plan whose fields have the wrong types', () => {
+    const issues = issuesOf(
+      validatePlan({
+        plan_id: 'p',
+        phases: [
+          { phase_id: 'a', tasks: [task('t', { retries: 'two' as unknown as number }), { task_id: 't' }] },
+          { phase_id: 42, tasks: [task('u', { input_context: { x: '${a.v.output}' } })] },
+        ],
+      }),
+    );
+    expect(issues.map((issue) => `${issue.path}: ${issue.message}`)).toEqual([
+      'phases[0].tasks[0].retries: Invalid input: expected number, received string',
+      expect.stringMatching(/^phases\[0\]\.tasks\[1\]\.task_id: duplicate task id "t"/),
+      'phases[0].tasks[1].assigned_plugin: missing required field (expected string)',
+      'phases[0].tasks[1].entry_point: missing required field (expected object)',
+      'phases[1].phase_id: Invalid input: expected string, received number',
+      'phases[1].tasks[0].input_context.x: reference ${a.v.output} names unknown task "v"',
+    ]);
+  });
+
+  it('sorts indexes as numbers and the plan fields in the order they are declared', () => {
+    const phases = Array.from({ length: 12 }, (_, i) => phase(`p${i}`, [task(`t${i}`, { retries: -1 })]));
+    const issues = issuesOf(validatePlan({ phases, plan_id: 'bad id' }));
+    expect(issues.map((issue) => issue.path)).toEqual([
+      'plan_id',
+      ...phases.map((_, i) => `phases[${i}].tasks[0].retries`),
+    ]);
   });
 });

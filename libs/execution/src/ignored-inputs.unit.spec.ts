@@ -153,11 +153,15 @@ describe('ExecutePlan', () => {
       expect.objectContaining({
         type: 'ExecutionRejected',
         plan_id: 'plan-1',
-        reason: 'invalid plan: 1 problem(s)',
+        reason: 'invalid plan: 2 problem(s)',
       }),
     ]);
+    // Every problem of every kind at once (validatePlan), in the order the plan reads.
     const issues = sim.eventsOf('ExecutionRejected')[0]?.issues;
-    expect(issues).toEqual([{ path: 'phases[0].tasks[1].retries', message: expect.any(String) }]);
+    expect(issues).toEqual([
+      { path: 'phases[0].tasks[0].depends_on[0]', message: expect.stringContaining('ghost') },
+      { path: 'phases[0].tasks[1].retries', message: expect.any(String) },
+    ]);
 
     const semantic = new Simulation();
     semantic.execute(plan([phase('p1', [task('a', { depends_on: ['ghost'] })])]));
