@@ -40,7 +40,9 @@ function readScreen(lines: string[], id: string) {
       results = true;
       continue;
     }
-    if (line.startsWith('waiting for execution')) continue;
+    // Said before the display starts: a plan naming a plugin no worker serves (`nobody-serves-this`).
+    if (line.startsWith('waiting for execution') || line.startsWith('warning: no live worker serves'))
+      continue;
     const bar = BAR.exec(line);
     if (bar) {
       if (log.length > 0) throw new Error(`a bar below the log:\n${lines.join('\n')}`);
