@@ -93,25 +93,44 @@ function child(schema: z.ZodType, segment: PropertyKey): z.ZodType | undefined {
 }
 
 /**
- * A key that orders issue paths as the plan reads, by plain string comparison: `(root)` and
+ * Keys that order issue paths as the plan reads, by plain string comparison: `(root)` and
  * `(file)` first, fields in the order the schema declares them (`plan_id` before `phases`,
  * `task_id` before `retries`), unknown and free-form keys after them alphabetically, indexes as
- * numbers (`phases[2]` before `phases[10]`). Computed once per issue: a plan at the limits can
- * have tens of thousands of issues.
+ * numbers (`phases[2]` before `phases[10]`). A plan at the limits can have tens of thousands of
+ * issues at a few shapes of path (`phases[i].tasks[j].input_context.x`): the schema is walked
+ * once per shape, the indexes filled in per issue.
  */
-export function planPathKey(root: z.ZodType, path: string): string {
-  let schema: z.ZodType | undefined = unwrap(root);
-  let key = '';
-  for (const segment of pathSegments(path)) {
-    if (typeof segment === 'number') key += `\u00000${String(segment).padStart(10, '0')}`;
-    else {
-      const fields = schema ? fieldsOf(schema) : [];
-      const rank = fields.indexOf(segment);
-      key += `\u00001${String(rank < 0 ? fields.length : rank).padStart(4, '0')}${segment}`;
+export function pathKeyer(root: z.ZodType): (path: string) => string {
+  const shapes = new Map<string, Array<string | null>>();
+  return (path) => {
+    if (path.startsWith('(')) return '';
+    const indexes: string[] = [];
+    const shape = path.replace(/\[(\d+)\]/g, (_match, index: string) => {
+      indexes.push(index.padStart(10, '0'));
+      return '[0]';
+    });
+    let parts = shapes.get(shape);
+    if (!parts) {
+      parts = shapeKeyParts(root, shape);
+      shapes.set(shape, parts);
     }
+    let key = '';
+    let next = 0;
+    for (const part of parts) key += part ?? `\u00000${indexes[next++]}`;
+    return key;
+  };
+}
+
+/** The key of each segment of a path, null where an index goes. */
+function shapeKeyParts(root: z.ZodType, shape: string): Array<string | null> {
+  let schema: z.ZodType | undefined = unwrap(root);
+  return pathSegments(shape).map((segment) => {
+    const fields = schema ? fieldsOf(schema) : [];
     schema = schema && child(schema, segment);
-  }
-  return key;
+    if (typeof segment === 'number') return null;
+    const rank = fields.indexOf(segment);
+    return `\u00001${String(rank < 0 ? fields.length : rank).padStart(4, '0')}${segment}`;
+  });
 }
 
 /** `phases[2].tasks[0].retries` -> ['phases', 2, 'tasks', 0, 'retries']; `(root)` -> []. */

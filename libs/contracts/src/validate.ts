@@ -2,7 +2,7 @@ import type { z } from 'zod';
 import { formatPath, type Issue, ValidationError } from './errors.js';
 import { Plan } from './plan.js';
 import { planIssues } from './plan-checks.js';
-import { planPathKey, unknownFieldIssues } from './plan-fields.js';
+import { pathKeyer, unknownFieldIssues } from './plan-fields.js';
 import { planView } from './plan-view.js';
 
 export type PlanValidation = { ok: true; plan: Plan } | { ok: false; issues: Issue[] };
@@ -40,10 +40,11 @@ function planShapeIssues(error: z.ZodError): Issue[] {
   );
 }
 
-/** Issues in the order the plan reads (planPathKey); issues at one path keep their order. */
+/** Issues in the order the plan reads (pathKeyer); issues at one path keep their order. */
 export function sortByPath(issues: readonly Issue[]): Issue[] {
+  const keyOf = pathKeyer(Plan);
   return issues
-    .map((issue, order) => ({ issue, order, key: planPathKey(Plan, issue.path) }))
+    .map((issue, order) => ({ issue, order, key: keyOf(issue.path) }))
     .sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : a.order - b.order))
     .map(({ issue }) => issue);
 }
