@@ -185,6 +185,13 @@ describe('audit and recovery through the CLI', () => {
       await appendForgedRecord(js, jsm, 't-forged'),
       'unsigned: not appended by a holder of the signing key',
     );
+    // replay says it too, and fails: its results are recomputed from a log that was tampered with.
+    const replay = await orchestra(['replay', 't-forged', '--json'], env);
+    expect(replay.code).toBe(1);
+    expect(JSON.parse(replay.stdout).verified).toMatchObject({
+      ok: false,
+      first_problem: { problem: expect.stringMatching(/^unsigned/) },
+    });
     const replayed = await republishRecord(js, jsm, 't-replayed', 1);
     await expectNamed(
       't-replayed',

@@ -1,3 +1,6 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { AckPolicy, type JetStreamManager, jetstream, jetstreamManager } from '@nats-io/jetstream';
 import { Kvm } from '@nats-io/kv';
 import type { NatsConnection, Status } from '@nats-io/transport-node';
@@ -7,7 +10,15 @@ import { Buckets, Streams } from '@orchestra/contracts';
 import { InProcessSystem } from '../support/system.js';
 import { waitFor } from '../support/wait.js';
 import { leastPrivilegePlan as plan, sleepPlan } from './plans.js';
-import { failure, ROLES, type Role, type SecureNats, startSecureNats, violationOf } from './secure-nats.js';
+import {
+  failure,
+  orchestraWith,
+  ROLES,
+  type Role,
+  type SecureNats,
+  startSecureNats,
+  violationOf,
+} from './secure-nats.js';
 
 /**
  * deploy/nats/orchestra-auth.conf: every service runs as its own user with the least privilege
@@ -125,6 +136,27 @@ describe('least-privilege users (deploy/nats/orchestra-auth.conf)', () => {
     );
 
     expect(violations()).toEqual([]);
+  });
+
+  it('lets the client run orchestra doctor, verify and export (docs/audit.md) with no permission refused', async () => {
+    const before = violations().length;
+    await client.execute(sleepPlan, 'lp-doctor');
+    await waitForEvent(client, 'lp-doctor', 'TaskDispatched');
+    const cwd = mkdtempSync(join(tmpdir(), 'orchestra-lp-doctor-'));
+    try {
+      const doctor = await orchestraWith(['doctor', '--json'], nats.env('client'), cwd);
+      expect(doctor.stderr).toBe('');
+      expect(JSON.parse(doctor.stdout)).toMatchObject({ healthy: true, stuck: [], missing_consumers: [] });
+      expect(JSON.parse(doctor.stdout).running).toBeGreaterThanOrEqual(1);
+      const verify = await orchestraWith(['verify', 'lp-1', '--chain-only'], nats.env('client'), cwd);
+      expect(verify.code).toBe(0);
+      const exported = await orchestraWith(['export', 'lp-1'], nats.env('client'), cwd);
+      expect(exported.stdout.split('\n')[0]).toContain('"format":"orchestra-audit"');
+    } finally {
+      rmSync(cwd, { recursive: true, force: true });
+      await client.request('cancel', { execution_id: 'lp-doctor' });
+    }
+    expect(violations().slice(before)).toEqual([]);
   });
 
   it('lets the dispatcher announce its plugins, the client list and probe them, the orchestrator warn', async () => {
