@@ -114,6 +114,16 @@ describe('orchestra up: Ctrl-C', () => {
     expect(logs).not.toMatch(/"level":50/);
   });
 
+  it('stops its server too when the terminal closes (SIGHUP to the group)', async () => {
+    up = await UpProcess.start(dir.path);
+    const natsPid = up.record().nats_pid;
+    process.kill(-up.pid, 'SIGHUP');
+    const ended = await up.exitWithin(15_000);
+    expect(ended).toBeDefined();
+    expect(isAlive(natsPid)).toBe(false);
+    expect(existsSync(join(dir.path, '.orchestra/up.json'))).toBe(false);
+  });
+
   it('exits promptly when its server is already gone (kill -9)', async () => {
     up = await UpProcess.start(dir.path);
     process.kill(up.record().nats_pid as number, 'SIGKILL');

@@ -118,23 +118,25 @@ function describe(stack: Stack): string {
   return `${stack.natsUrl}${store}${health}`;
 }
 
+/** Ctrl-C, a stop request (docker, kill), and the terminal closing. */
+const STOP_SIGNALS = ['SIGINT', 'SIGTERM', 'SIGHUP'] as const;
+
 /**
- * Resolves on the first SIGINT or SIGTERM. A second one while the stack stops (a user pressing
- * Ctrl-C again) ends the process at once: the embedded server, in its own process group, is
- * stopped by the stack's exit hook.
+ * Resolves on the first stop signal. A second one while the stack stops (a user pressing Ctrl-C
+ * again) ends the process at once: the embedded server, in a session of its own, is stopped by
+ * the stack's exit hook. After SIGHUP the terminal is gone: what is still written to it is dropped.
  */
 function untilStopSignal(): Promise<void> {
   return new Promise<void>((resolve) => {
-    const first = () => {
-      process.removeListener('SIGINT', first);
-      process.removeListener('SIGTERM', first);
-      const again = () => process.exit(130);
-      process.once('SIGINT', again);
-      process.once('SIGTERM', again);
+    const first = (signal: NodeJS.Signals) => {
+      for (const name of STOP_SIGNALS) process.removeListener(name, first);
+      for (const name of STOP_SIGNALS) process.once(name, () => process.exit(130));
+      if (signal === 'SIGHUP') {
+        for (const stream of [process.stdout, process.stderr]) stream.on('error', () => undefined);
+      }
       resolve();
     };
-    process.on('SIGINT', first);
-    process.on('SIGTERM', first);
+    for (const name of STOP_SIGNALS) process.on(name, first);
   });
 }
 
