@@ -5,8 +5,8 @@
 # Build: docker build -t orchestra .
 ARG NODE_IMAGE=node:20-slim
 
-# ---- build: swc compiles every workspace into its dist/, vite the console's page -----------------------
-FROM ${NODE_IMAGE} AS build
+# ---- manifests: every workspace's package.json and the lock, all that npm ci needs --------------
+FROM ${NODE_IMAGE} AS manifests
 WORKDIR /app
 COPY package.json package-lock.json ./
 COPY libs/contracts/package.json libs/contracts/
@@ -14,6 +14,7 @@ COPY libs/execution/package.json libs/execution/
 COPY libs/observability/package.json libs/observability/
 COPY libs/bus/package.json libs/bus/
 COPY libs/client/package.json libs/client/
+# The test kit and the benchmark are not shipped, but npm ci needs every workspace's package.json.
 COPY libs/testing/package.json libs/testing/
 COPY services/orchestrator/package.json services/orchestrator/
 COPY services/dispatcher/package.json services/dispatcher/
@@ -21,6 +22,9 @@ COPY services/results/package.json services/results/
 COPY apps/console/package.json apps/console/
 COPY apps/cli/package.json apps/cli/
 COPY bench/package.json bench/
+
+# ---- build: swc compiles every workspace into its dist/, vite the console's page -----------------------
+FROM manifests AS build
 # The root `prepare` script would build now, before the sources are here: build explicitly below.
 RUN npm ci --ignore-scripts --no-audit --no-fund
 COPY .swcrc ./
@@ -33,22 +37,7 @@ COPY bench bench
 RUN node scripts/build.mjs
 
 # ---- deps: production dependencies only ----------------------------------------------------------
-FROM ${NODE_IMAGE} AS deps
-WORKDIR /app
-COPY package.json package-lock.json ./
-COPY libs/contracts/package.json libs/contracts/
-COPY libs/execution/package.json libs/execution/
-COPY libs/observability/package.json libs/observability/
-COPY libs/bus/package.json libs/bus/
-COPY libs/client/package.json libs/client/
-COPY libs/testing/package.json libs/testing/
-COPY services/orchestrator/package.json services/orchestrator/
-COPY services/dispatcher/package.json services/dispatcher/
-COPY services/results/package.json services/results/
-COPY apps/console/package.json apps/console/
-COPY apps/cli/package.json apps/cli/
-# The test kit and the benchmark are not shipped, but npm ci needs every workspace's package.json.
-COPY bench/package.json bench/
+FROM manifests AS deps
 # --ignore-scripts: `prepare` runs the swc build, whose tools are dev dependencies left out here;
 # the compiled dist/ folders come from the build stage. No production dependency needs a script.
 RUN npm ci --omit=dev --ignore-scripts --no-audit --no-fund && npm cache clean --force
