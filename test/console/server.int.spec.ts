@@ -258,7 +258,10 @@ describe('the console server', () => {
       expect(reply).toMatchObject({ execution_id: 'rerun-1', rerun_of: 'source-1', duplicate: false });
       // ok-last follows uses-failed in its sequential phase, but needs only ok-first's output.
       expect(reply.reused).toEqual(['gather.ok-first', 'use.ok-last']);
-      expect(reply.run_again.map((r: { task: string }) => r.task).sort()).toEqual(['fails', 'uses-failed']);
+      expect(reply.run_again.map((r: { task: string }) => r.task).sort()).toEqual([
+        'gather.fails',
+        'use.uses-failed',
+      ]);
       expect(reply.cli).toBe('npx orchestra rerun source-1 --id rerun-1');
       expect((await system.finalResults('rerun-1')).status).toBe('partial');
       const refused = await post('/api/executions/source-1/rerun', { tasks: ['gather.nobody'] });

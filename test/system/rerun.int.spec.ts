@@ -82,8 +82,8 @@ describe('re-run from failure', () => {
       rerun_of: 'src-partial',
       reused: ['gather.static', 'report.uses-static'],
       run_again: [
-        { task: 'fetch', why: 'was skipped in the source' },
-        { task: 'uses-fetch', why: 'was skipped in the source' },
+        { task: 'gather.fetch', why: 'was skipped in the source' },
+        { task: 'report.uses-fetch', why: 'was skipped in the source' },
       ],
     });
     const results = await system.finalResults('rerun-1');

@@ -25,7 +25,7 @@ export type RerunSelection =
       /** Tasks whose source output is recorded as theirs, in plan order. */
       reused: ReusedTask[];
       /** Tasks that run again, in plan order, each with why. */
-      runAgain: { task_id: string; why: string }[];
+      runAgain: { phase_id: string; task_id: string; why: string }[];
     }
   | { ok: false; reason: string; issues: Issue[] };
 
@@ -79,8 +79,7 @@ export function selectRerun(source: RerunSource, plan: Plan, selected: readonly 
     const status = from.tasks[id]?.status;
     if (chosen.has(id)) why.set(id, 'selected');
     else if (status !== 'success') why.set(id, `was ${status ?? 'missing'} in the source`);
-    else if (old?.phase_id !== phase_id || JSON.stringify(old.task) !== JSON.stringify(task))
-      why.set(id, 'its definition changed');
+    else if (old?.phase_id !== phase_id || !sameJson(old.task, task)) why.set(id, 'its definition changed');
     else if (source.outputSeq[id] === undefined) why.set(id, 'its output is not in the source log');
   }
   const index = buildPlanIndex(plan);
@@ -98,10 +97,10 @@ export function selectRerun(source: RerunSource, plan: Plan, selected: readonly 
     }
   }
   const reused: ReusedTask[] = [];
-  const runAgain: { task_id: string; why: string }[] = [];
+  const runAgain: { phase_id: string; task_id: string; why: string }[] = [];
   for (const [id, { phase_id }] of after) {
     const reason = why.get(id);
-    if (reason !== undefined) runAgain.push({ task_id: id, why: reason });
+    if (reason !== undefined) runAgain.push({ phase_id, task_id: id, why: reason });
     else reused.push({ phase_id, task_id: id, seq: source.outputSeq[id] as number });
   }
   return { ok: true, reused, runAgain };
@@ -116,6 +115,21 @@ export function sourceProblem(source: RerunSource): string | undefined {
   if (status === 'rejected') return `execution "${id}" was rejected: there is nothing to re-run`;
   if (status === 'running') return `execution "${id}" is still running: cancel it or wait for its end`;
   return undefined;
+}
+
+/** JSON equality, whatever the order of object keys (a corrected plan may list them otherwise). */
+function sameJson(a: unknown, b: unknown): boolean {
+  if (a === b) return true;
+  if (typeof a !== 'object' || typeof b !== 'object' || a === null || b === null) return false;
+  if (Array.isArray(a) !== Array.isArray(b)) return false;
+  if (Array.isArray(a) && Array.isArray(b))
+    return a.length === b.length && a.every((item, i) => sameJson(item, b[i]));
+  const keys = Object.keys(a);
+  const other = b as Record<string, unknown>;
+  return (
+    keys.length === Object.keys(b).length &&
+    keys.every((key) => Object.hasOwn(b, key) && sameJson((a as Record<string, unknown>)[key], other[key]))
+  );
 }
 
 function tasksOf(plan: Plan): Map<string, { phase_id: string; task: Task }> {

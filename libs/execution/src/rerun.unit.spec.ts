@@ -117,6 +117,18 @@ describe('a re-run of a partial execution', () => {
     expect(rerun.eventsOf('TaskReused').map((e) => e.task_id)).toEqual(['a', 'b', 'c']);
     expect(rerun.dispatchedTasks()).toEqual(['d']);
   });
+
+  it('reuses a task whose corrected definition only lists the same keys in another order', () => {
+    const withInput = (input_context: Record<string, unknown>) =>
+      plan([phase('p1', [task('a', { input_context: input_context as never })])]);
+    const source = new Simulation('src-keys');
+    source.execute(withInput({ p: 1, q: { r: 2, s: 3 } }));
+    source.run(() => ({ kind: 'succeed', output: 1 }));
+    const rerun = new Simulation('rerun-keys');
+    rerun.rerun(source, { plan: withInput({ q: { s: 3, r: 2 }, p: 1 }) });
+    expect(rerun.eventsOf('TaskReused').map((e) => e.task_id)).toEqual(['a']);
+    expect(rerun.dispatchedTasks()).toEqual([]);
+  });
 });
 
 describe('a re-run that cannot start', () => {

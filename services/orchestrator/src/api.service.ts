@@ -92,7 +92,10 @@ export class ApiService {
       duplicate: ack.duplicate,
       rerun_of: command.source_execution_id,
       reused: selection.reused.map(({ phase_id, task_id }) => `${phase_id}.${task_id}`),
-      run_again: selection.runAgain.map(({ task_id, why }) => ({ task: task_id, why })),
+      run_again: selection.runAgain.map(({ phase_id, task_id, why }) => ({
+        task: `${phase_id}.${task_id}`,
+        why,
+      })),
     };
   }
 

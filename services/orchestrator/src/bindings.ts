@@ -64,6 +64,17 @@ export const EFFECTS_PATTERN = Subjects.allEvents;
 /** Redeliveries allowed for an input that fails for a reason other than its content (an outage). */
 const MAX_DELIVER = 200;
 
+/**
+ * The stream and durable name of every consumer the orchestrator's replicas share, without the
+ * rest of their settings: what `orchestra doctor` checks exists.
+ */
+export function orchestratorDurables(): readonly { stream: string; durable: string }[] {
+  return Object.values(orchestratorBindings({ concurrency: 1 })).map((binding) => ({
+    stream: binding.stream,
+    durable: binding.consumer.durable_name,
+  }));
+}
+
 /** The durable consumers the orchestrator's replicas share. */
 export function orchestratorBindings(tuning: OrchestratorTuning): Record<string, ConsumerBinding> {
   const ackWait = nanos(tuning.ackWaitMs ?? ORCHESTRATOR_ACK_WAIT_MS);

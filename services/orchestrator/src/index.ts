@@ -1,3 +1,4 @@
+export { orchestratorDurables } from './bindings.js';
 export {
   ORCHESTRATOR_ENVIRONMENT,
   type OrchestratorOptions,

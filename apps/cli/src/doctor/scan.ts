@@ -15,6 +15,7 @@ import {
 } from '@orchestra/bus';
 import { Streams, Subjects, Timer } from '@orchestra/contracts';
 import { type ExecutionState, fold } from '@orchestra/execution';
+import { orchestratorDurables } from '@orchestra/orchestrator';
 import {
   type BusSnapshot,
   baseMessageId,
@@ -59,13 +60,8 @@ export interface DoctorFindings {
  * is added for each plugin that has a running attempt.
  */
 export const REQUIRED_CONSUMERS: readonly (readonly [string, string])[] = [
-  [Streams.commands, 'orchestrator-execute'],
-  [Streams.commands, 'orchestrator-cancel'],
-  [Streams.commands, 'orchestrator-rerun'],
-  [Streams.commands, 'orchestrator-repair'],
-  [Streams.outcomes, 'orchestrator-outcomes'],
-  [Streams.timers, 'orchestrator-timers'],
-  [Streams.events, 'orchestrator-effects'],
+  // The orchestrator names its own (so this list cannot drift from its bindings), then results'.
+  ...orchestratorDurables().map(({ stream, durable }) => [stream, durable] as const),
   [Streams.events, 'results'],
 ];
 const OUTBOX: readonly [string, string] = [Streams.events, 'orchestrator-effects'];
