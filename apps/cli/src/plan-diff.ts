@@ -6,8 +6,6 @@ export interface FieldChange {
   path: string;
   before?: unknown;
   after?: unknown;
-  /** Set instead of before/after when only the order of an object's keys differs. */
-  note?: string;
 }
 
 export interface TaskChange {
@@ -28,8 +26,8 @@ export interface PlanDiff {
 /**
  * What a corrected plan (`orchestra rerun --plan`) changes in the source's plan, both validated
  * (defaults filled in, so a default written out is no change). A task changed when its phase or
- * any field of its definition differs: the orchestrator compares the definitions' JSON text, so
- * the same keys and values in another order count too, and are shown as such.
+ * any field of its definition differs, as JSON values: keys listed in another order are no
+ * change (the orchestrator's rule, libs/execution rerun.ts).
  */
 export function diffPlans(source: Plan, corrected: Plan): PlanDiff {
   const before = tasksOf(source);
@@ -50,7 +48,7 @@ export function diffPlans(source: Plan, corrected: Plan): PlanDiff {
 
 /** The changes from `before` to `after`, recursing into objects and into arrays of objects. */
 export function diffValues(before: unknown, after: unknown, path: string): FieldChange[] {
-  if (isDeepStrictEqual(before, after)) return reorderedKeys(before, after, path);
+  if (isDeepStrictEqual(before, after)) return [];
   if (isPlainObject(before) && isPlainObject(after)) {
     const keys = [...new Set([...Object.keys(before), ...Object.keys(after)])];
     return keys.flatMap((key) => diffValues(before[key], after[key], join(path, key)));
@@ -65,26 +63,10 @@ export function diffValues(before: unknown, after: unknown, path: string): Field
   return [{ path: path || '(all)', before, after }];
 }
 
-/** Equal values whose JSON text differs: the objects whose keys come in another order. */
-function reorderedKeys(before: unknown, after: unknown, path: string): FieldChange[] {
-  if (JSON.stringify(before) === JSON.stringify(after)) return [];
-  if (isPlainObject(before) && isPlainObject(after)) {
-    if (Object.keys(before).join('\n') !== Object.keys(after).join('\n'))
-      return [
-        { path: path || '(all)', note: 'the same keys and values in another order (counts as a change)' },
-      ];
-    return Object.keys(before).flatMap((key) => reorderedKeys(before[key], after[key], join(path, key)));
-  }
-  if (Array.isArray(before) && Array.isArray(after))
-    return before.flatMap((item, index) => reorderedKeys(item, after[index], `${path}[${index}]`));
-  return [];
-}
-
 const join = (path: string, key: string) => (path ? `${path}.${key}` : key);
 
 /** `path: before → after`, values as compact JSON (long ones shortened). */
 export function describeChange(change: FieldChange): string {
-  if (change.note) return `${change.path}: ${change.note}`;
   return `${change.path}: ${shown(change.before)} → ${shown(change.after)}`;
 }
 
