@@ -3,7 +3,7 @@
  * and step time against size, and every process's memory at each point and during the largest
  * M point. No dependency: the SVG is written by hand.
  *
- *   node bench/dist/chart.js [bench-sweep.json] [docs/images/bench-sweep.svg]
+ *   node bench/dist/chart.js [bench-sweep.json] [docs/images/bench-sweep.svg] [other-sweep.json label]
  */
 import { readFileSync, writeFileSync } from 'node:fs';
 import { resolve } from 'node:path';
@@ -158,8 +158,35 @@ function line(
 const rssSeries = (points: SweepSummary[]) =>
   PROCESSES.map((name) => line(name, COLORS[name], points, (p) => p.rss_mb[name]));
 
-/** The sweep's six panels. */
-export function sweepPanels(s: Summary): Panel[] {
+/** The server's memory and JetStream's store as the largest M point's executions finish. */
+function serverSeries(s: Summary, label: string, dashed: boolean): Series[] {
+  const snaps = largestOf(s.M)?.snapshots ?? [];
+  const at = (y: (x: (typeof snaps)[number]) => number | undefined) =>
+    snaps.flatMap((x): Array<[number, number]> => {
+      const v = y(x);
+      return v === undefined ? [] : [[x.executions_done, v]];
+    });
+  return [
+    {
+      name: `nats-server RSS${label}`,
+      color: COLORS['nats-server'],
+      points: at((x) => x.rss_mb['nats-server']),
+      dashed,
+    },
+    {
+      name: `JetStream store${label}`,
+      color: COLORS.limit,
+      points: at((x) => x.server?.jetstream_storage_mb),
+      dashed,
+    },
+  ];
+}
+
+/**
+ * The sweep's seven panels; `compare` (another sweep, e.g. with a short events retention) adds
+ * its server memory and store to the last one, dashed.
+ */
+export function sweepPanels(s: Summary, compare?: { summary: Summary; label: string }): Panel[] {
   const largest = largestOf(s.M);
   const snaps = largest?.snapshots ?? [];
   return [
@@ -210,22 +237,40 @@ export function sweepPanels(s: Summary): Panel[] {
         points: snaps.map((x): [number, number] => [x.executions_done, x.rss_mb[name] ?? 0]),
       })),
     },
+    {
+      title: `M ${largest ? short(largest.size) : ''}: the server's memory and its store`,
+      xLabel: 'executions final',
+      yLabel: 'MB',
+      logX: false,
+      series: [
+        ...serverSeries(s, '', false),
+        ...(compare ? serverSeries(compare.summary, ` (${compare.label})`, true) : []),
+      ],
+    },
   ];
 }
 
+interface SweepReport {
+  summary?: Summary;
+  started_at?: string;
+  machine?: { commit?: string; cpus?: number; loadavg_before?: number[] };
+}
+
+function readReport(file: string): SweepReport & { summary: Summary } {
+  const report = JSON.parse(readFileSync(resolve(file), 'utf8')) as SweepReport;
+  if (!report.summary) throw new Error(`${file} is not a sweep report (npm run bench -- --sweep)`);
+  return { ...report, summary: report.summary };
+}
+
+/** node bench/dist/chart.js [report] [out.svg] [another report, its label] */
 function main(argv: string[]): void {
-  const input = resolve(argv[0] ?? 'bench-sweep.json');
-  const output = resolve(argv[1] ?? 'docs/images/bench-sweep.svg');
-  const report = JSON.parse(readFileSync(input, 'utf8')) as {
-    summary?: Summary;
-    started_at?: string;
-    machine?: { commit?: string; cpus?: number; loadavg_before?: number[] };
-  };
-  if (!report.summary) throw new Error(`${input} is not a sweep report (npm run bench -- --sweep)`);
+  const [input = 'bench-sweep.json', out = 'docs/images/bench-sweep.svg', other, label = 'other run'] = argv;
+  const report = readReport(input);
+  const compare = other ? { summary: readReport(other).summary, label } : undefined;
   const m = report.machine ?? {};
   const title = `Orchestra: how cost grows (${report.started_at?.slice(0, 10) ?? '?'}, commit ${m.commit ?? '?'}, ${m.cpus ?? '?'} CPUs, load ${m.loadavg_before?.[0] ?? '?'} before)`;
-  writeFileSync(output, renderSvg(sweepPanels(report.summary), title));
-  process.stdout.write(`${output}\n`);
+  writeFileSync(resolve(out), renderSvg(sweepPanels(report.summary, compare), title));
+  process.stdout.write(`${resolve(out)}\n`);
 }
 
 // Run as a script (node bench/dist/chart.js), not when imported.

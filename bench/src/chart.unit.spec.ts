@@ -133,7 +133,7 @@ describe('sweep chart', () => {
     }
   });
 
-  it('draws the six panels of a sweep in one SVG document', () => {
+  it('draws the seven panels of a sweep in one SVG document', () => {
     const rss = { orchestrator: 200, dispatcher: 140, results: 150, 'nats-server': 30 };
     const summary = {
       W: [point(1_000, rss), point(2_000, rss)],
@@ -147,10 +147,11 @@ describe('sweep chart', () => {
         ),
       ],
     };
-    const svg = renderSvg(sweepPanels(summary), 'title');
+    const svg = renderSvg(sweepPanels(summary, { summary, label: 'again' }), 'title');
     expect(svg.startsWith('<svg xmlns="http://www.w3.org/2000/svg"')).toBe(true);
     expect(svg.trimEnd().endsWith('</svg>')).toBe(true);
-    expect(svg.match(/class="frame"/g)).toHaveLength(6);
+    expect(svg.match(/class="frame"/g)).toHaveLength(7);
+    expect(svg).toContain('nats-server RSS (again)');
     expect(svg).toContain('M 100k: RSS as executions finish');
     expect(svg).not.toContain('NaN');
   });

@@ -19,7 +19,8 @@ export const USAGE = `npm run bench [-- options]
   --in-flight N      with --sweep: at most N executions submitted and not final at once in M (default 1000)
   --help             this text
 
-  node bench/dist/chart.js [bench-sweep.json] [docs/images/bench-sweep.svg] draws a sweep report.
+  node bench/dist/chart.js [bench-sweep.json] [docs/images/bench-sweep.svg] [other.json label] draws a sweep
+  report (and the server's memory of another one, dashed).
 `;
 
 export type SweepPoints = Record<'W' | 'C' | 'M', number[]>;

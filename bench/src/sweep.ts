@@ -1,3 +1,4 @@
+import { retentionFromEnv } from '@orchestra/bus';
 import { BOUNDED_GROWTH_PCT, boundedCheck, largestOf, PROCESSES, type SweepSummary } from './growth.js';
 import { type Context, type Errors, FULL, part, withNats, withSystem } from './harness.js';
 import type { SweepPoints } from './options.js';
@@ -101,6 +102,8 @@ export async function runSweep(points: SweepPoints, inFlight: number, log: (line
       tasks_each_in_M: TASKS_EACH,
       in_flight_in_M: inFlight,
       bounded_growth_pct: BOUNDED_GROWTH_PCT,
+      // provisionAll reads it from this process's environment (ORCHESTRA_EVENTS_MAX_AGE...).
+      retention: retentionFromEnv(),
       note: 'each point on a fresh nats-server and fresh services; RSS at the end of each point (VmRSS)',
     },
     summary,
