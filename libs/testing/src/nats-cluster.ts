@@ -21,6 +21,8 @@ export interface NatsClusterHandle {
   streamLeader(stream: string): Promise<string | undefined>;
   /** Waits until every node answers /healthz (JetStream current with its peers). */
   healthy(timeoutMs?: number): Promise<void>;
+  /** The nodes whose /healthz is not 200 now, with what it says. */
+  unhealthy(): Promise<{ node: NatsClusterNode; health: string }[]>;
   stop(): Promise<void>;
 }
 
@@ -77,11 +79,22 @@ export async function startNatsCluster(
     async healthy(timeoutMs = 60_000) {
       const deadline = Date.now() + timeoutMs;
       for (const node of nodes) {
-        while ((await status(node.monitorPort, '/healthz')) !== 200) {
-          if (Date.now() > deadline) throw new Error(`node ${node.name} not healthy after ${timeoutMs} ms`);
+        for (;;) {
+          const health = await healthz(node.monitorPort);
+          if (health.status === 200) break;
+          if (Date.now() > deadline)
+            throw new Error(`node ${node.name} not healthy after ${timeoutMs} ms: ${health.body}`);
           await new Promise((resolve) => setTimeout(resolve, 200));
         }
       }
+    },
+    async unhealthy() {
+      const found: { node: NatsClusterNode; health: string }[] = [];
+      for (const node of nodes) {
+        const health = await healthz(node.monitorPort);
+        if (health.status !== 200) found.push({ node, health: health.body });
+      }
+      return found;
     },
     async stop() {
       await Promise.all(nodes.map((node) => node.stop()));
@@ -163,13 +176,17 @@ function getJson<T>(port: number, path: string): Promise<T> {
   });
 }
 
-function status(port: number, path: string): Promise<number> {
+/** `/healthz`: 200 once JetStream is current with its peers, else 503 and the reason. */
+function healthz(port: number): Promise<{ status: number; body: string }> {
   return new Promise((resolve) => {
-    const req = httpGet({ host: '127.0.0.1', port, path, timeout: 1000 }, (res) => {
-      res.resume();
-      resolve(res.statusCode ?? 0);
+    const req = httpGet({ host: '127.0.0.1', port, path: '/healthz', timeout: 1000 }, (res) => {
+      let body = '';
+      res.on('data', (chunk: Buffer) => {
+        body += chunk.toString('utf8');
+      });
+      res.on('end', () => resolve({ status: res.statusCode ?? 0, body: body.trim() }));
     });
     req.on('timeout', () => req.destroy(new Error('timeout')));
-    req.on('error', () => resolve(0));
+    req.on('error', (error) => resolve({ status: 0, body: error.message }));
   });
 }
