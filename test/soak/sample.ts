@@ -88,6 +88,7 @@ export function soakSvg(samples: readonly SoakSample[]): string {
   );
   return (
     `<svg xmlns="http://www.w3.org/2000/svg" width="${width}" height="${height}" font-family="sans-serif">` +
+    '<title>Soak run: RSS of every process and bytes of every store over time</title>' +
     `<rect width="100%" height="100%" fill="white"/>` +
     panel(0, 'RSS of every process (MiB)', rss, 'MiB') +
     panel(width / 2, 'Bytes stored per stream and bucket (MiB)', stores, 'MiB') +
