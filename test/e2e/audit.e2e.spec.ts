@@ -129,7 +129,7 @@ describe('audit and recovery through the CLI', () => {
     expect(rerun.code).toBe(0);
     expect(rerun.stdout).toContain('re-run of src-1: execution fixed-1');
     expect(rerun.stdout).toContain('  reused (2): gather.static, report.uses-static');
-    expect(rerun.stdout).toMatch(/ {4}fetch: was skipped in the source\n {4}uses-fetch: /);
+    expect(rerun.stdout).toMatch(/ {4}gather.fetch: was skipped in the source\n {4}report.uses-fetch: /);
     expect(rerun.stdout).toMatch(/status: completed/);
     expect(ranIn('fixed-1')).toEqual(['fetch', 'uses-fetch']);
 
