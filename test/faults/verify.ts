@@ -13,6 +13,8 @@ export interface Verdict {
   doubleCounted: string[];
   /** Stored execution_results differ from the ones recomputed from the log. */
   replayMismatch: boolean;
+  /** Where they differ first (a path, the stored value and the recomputed one), when they do. */
+  replayDifference?: string;
   /** Differences from a run without faults that no kill explains. */
   mismatches: string[];
   /** Differences explained by a kill: an attempt on a served plugin timed out. */
@@ -47,6 +49,7 @@ export function verifyExecution(
   const recomputed = toExecutionResults(fold(events), execution_id);
   verdict.unfinished = events.filter((event) => event.type === 'ExecutionFinished').length !== 1;
   verdict.replayMismatch = !isDeepStrictEqual(stored, recomputed);
+  if (verdict.replayMismatch) verdict.replayDifference = firstDifference(stored, recomputed);
 
   const terminalCount = new Map<string, number>();
   for (const event of events) {
@@ -83,6 +86,22 @@ export function verifyExecution(
     else verdict.mismatches.push(line);
   }
   return verdict;
+}
+
+/** The first path at which two JSON values differ, with both values there (for the failure report). */
+export function firstDifference(stored: unknown, recomputed: unknown, path = '$'): string | undefined {
+  if (isDeepStrictEqual(stored, recomputed)) return undefined;
+  const isObject = (value: unknown): value is Record<string, unknown> =>
+    typeof value === 'object' && value !== null;
+  if (isObject(stored) && isObject(recomputed) && Array.isArray(stored) === Array.isArray(recomputed)) {
+    const keys = new Set([...Object.keys(stored), ...Object.keys(recomputed)]);
+    for (const key of keys) {
+      const found = firstDifference(stored[key], recomputed[key], `${path}.${key}`);
+      if (found) return found;
+    }
+  }
+  const show = (value: unknown) => JSON.stringify(value)?.slice(0, 300) ?? 'undefined';
+  return `${path}: stored ${show(stored)}, recomputed ${show(recomputed)}`;
 }
 
 /** Reads what verification needs, retrying while the server may still be coming back. */

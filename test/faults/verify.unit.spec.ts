@@ -53,7 +53,10 @@ describe('fault suite verification', () => {
 
   it('finds stored results that differ from the log and outputs that differ from a fault-free run', () => {
     const wrongStore = { ...stored(good), status: 'partial' as const };
-    expect(verifyExecution('e', good, wrongStore, expected).replayMismatch).toBe(true);
+    expect(verifyExecution('e', good, wrongStore, expected)).toMatchObject({
+      replayMismatch: true,
+      replayDifference: '$.status: stored "partial", recomputed "completed"',
+    });
     const wrongOutput = [
       ...started,
       succeed('flaky', 1, { failures: 2, n: 99 }),

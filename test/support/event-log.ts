@@ -1,6 +1,6 @@
 import type { JetStreamClient, JetStreamManager } from '@nats-io/jetstream';
 import type { KV } from '@nats-io/kv';
-import { appendEvents, decode, readEvents } from '@orchestra/bus';
+import { appendEventRecords, type ChainLink, decode, GENESIS, readAuditRecords } from '@orchestra/bus';
 import type { ExecutionEvent, ExecutionResults } from '@orchestra/contracts';
 import { fitResults, fold, toExecutionResults } from '@orchestra/execution';
 import { Simulation, type World } from '@orchestra/testing';
@@ -9,6 +9,8 @@ import { Simulation, type World } from '@orchestra/testing';
 export interface StoredMessage {
   seq: number;
   events: ExecutionEvent[];
+  /** Its place in the hash chain, from its headers (the results service reads it there). */
+  link: ChainLink | undefined;
 }
 
 const everyTaskSucceeds: World = (command) => ({
@@ -23,6 +25,7 @@ const everyTaskSucceeds: World = (command) => ({
 export class EventLog {
   readonly sim: Simulation;
   private lastSeq = 0;
+  private head = GENESIS;
 
   constructor(
     private readonly js: JetStreamClient,
@@ -61,20 +64,22 @@ export class EventLog {
 
   private async append(events: readonly ExecutionEvent[]): Promise<void> {
     if (events.length === 0) return;
-    this.lastSeq = await appendEvents(this.js, this.executionId, events, this.lastSeq);
+    // Chained as the orchestrator chains them (docs/audit.md), unsigned.
+    const appended = await appendEventRecords(this.js, this.executionId, events, this.lastSeq, {
+      chain: { prev: this.head },
+    });
+    this.lastSeq = appended.seq;
+    this.head = appended.head;
   }
 }
 
-/** The stored messages of an execution, in order (events of one message share its sequence). */
+/** The stored messages of an execution, in order, with their events and their links. */
 export async function messagesOf(jsm: JetStreamManager, executionId: string): Promise<StoredMessage[]> {
-  const read = await readEvents(jsm, executionId);
-  const messages: StoredMessage[] = [];
-  for (const { seq, event } of read.events) {
-    const last = messages.at(-1);
-    if (last?.seq === seq) last.events.push(event);
-    else messages.push({ seq, events: [event] });
-  }
-  return messages;
+  return (await readAuditRecords(jsm, executionId)).map((record) => ({
+    seq: record.seq,
+    events: JSON.parse(record.payload) as ExecutionEvent[],
+    link: record.hash === undefined ? undefined : { prev: record.prev ?? GENESIS, hash: record.hash },
+  }));
 }
 
 /** What the results of the whole log must be: the fold of every event, fitted as the projector fits it. */

@@ -51,6 +51,20 @@ export function auditFieldsOf(
   };
 }
 
+/** Where a stored record sits in its execution's hash chain (docs/audit.md). */
+export interface ChainLink {
+  /** The hash of the record before it (GENESIS for the first). */
+  prev: string;
+  /** Its own hash: what the next record links to. */
+  hash: string;
+}
+
+/** The record's place in the chain, from its headers; undefined for a record without one. */
+export function chainLinkOf(headers: { get(name: string): string } | undefined): ChainLink | undefined {
+  const { prev, hash } = auditFieldsOf(headers);
+  return hash === undefined ? undefined : { prev: prev ?? GENESIS, hash };
+}
+
 /**
  * Checks an execution's records in stream order: each must link to the one before it, match its
  * own hash, and (given trusted keys) carry a valid signature by one of them. Names the first

@@ -1,5 +1,5 @@
 import { type JetStreamClient, type JetStreamManager, jetstream, jetstreamManager } from '@nats-io/jetstream';
-import { type NatsConnection, nanos } from '@nats-io/transport-node';
+import { errors, type NatsConnection, nanos } from '@nats-io/transport-node';
 import { Streams, Subjects, ValidationError } from '@orchestra/contracts';
 import { useNatsServer } from '@orchestra/testing';
 import { z } from 'zod';
@@ -150,6 +150,27 @@ describe('runConsumer', () => {
     await waitFor(() => deliveries.length === 3, { what: '3 deliveries' });
     await settled(durable);
     expect(deliveries).toEqual([1, 2, 3]);
+  });
+
+  it('handles a message again on the same delivery while the bus cannot answer, so an election does not use up its deliveries', async () => {
+    const { subject, durable } = await setup('election');
+    const deliveries: number[] = [];
+    start(
+      durable,
+      (_job, ctx) => {
+        deliveries.push(ctx.deliveryCount);
+        // What a publish or a JetStream request raises while a stream elects its leader.
+        if (deliveries.length <= 6) throw new errors.TimeoutError();
+        return { ack: true };
+      },
+      { maxDeliver: 2 },
+    );
+    const pub = await publishJson(js, subject, { n: 1 });
+    await waitFor(() => deliveries.length === 7, { what: '7 calls' });
+    await settled(durable);
+    // Seven calls on the first delivery (with maxDeliver 2, naks would have dropped it).
+    expect(deliveries).toEqual([1, 1, 1, 1, 1, 1, 1]);
+    expect((await lastDeadLetter())?.stream_seq).not.toBe(pub.seq);
   });
 
   it('dead-letters a message still failing on its last allowed delivery', async () => {

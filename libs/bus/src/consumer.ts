@@ -105,6 +105,7 @@ export function runConsumer<T>(options: RunConsumerOptions<T>): RunningConsumer 
     now: options.now ?? Date.now,
     logger,
     keepAliveMs: keepAliveInterval(undefined),
+    stopping: () => stopping,
   };
   if (options.deadLetters === undefined && deps.deadLetters === undefined) {
     logger.warn(log, 'no dead-letter subject for this stream: rejected messages are only terminated');

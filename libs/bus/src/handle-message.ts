@@ -1,3 +1,4 @@
+import { setTimeout as sleep } from 'node:timers/promises';
 import type { JetStreamClient, JsMsg } from '@nats-io/jetstream';
 import type { MsgHdrs } from '@nats-io/transport-node';
 import {
@@ -71,6 +72,8 @@ export interface MessageDeps<T> {
   logger: BusLogger;
   /** See MessageContext.keepAliveMs. Default: from the server's default ack wait (30 s). */
   keepAliveMs?: number;
+  /** True once the consumer stops: a message is no longer handled again while the bus cannot answer. */
+  stopping?: () => boolean;
 }
 
 /** The server's default ack wait, for a consumer whose config does not say. */
@@ -95,6 +98,9 @@ export function defaultNakDelay(deliveryCount: number): number {
  * (docs/reliability.md), instead of the doubling delays meant for a failing handler.
  */
 export const UNAVAILABLE_NAK_MS = 250;
+
+/** How long one delivery is held and handled again while the bus cannot answer (see handleWhileUnavailable). */
+export const UNAVAILABLE_HOLD_MS = 30_000;
 
 /** Work queues: a message acked there is never read again, so its claimed copy can go. */
 const WORK_QUEUES: ReadonlySet<string> = new Set([
@@ -147,7 +153,7 @@ export async function handleMessage<T>(msg: JsMsg, deps: MessageDeps<T>): Promis
   }
   let result: HandlerResult;
   try {
-    result = await deps.handler(value, context(msg, deps.keepAliveMs ?? keepAliveInterval(undefined)));
+    result = await handleWhileUnavailable(msg, deps, value);
   } catch (err) {
     if (err instanceof ValidationError) {
       await reject(msg, deps, err.message, err.issues);
@@ -193,6 +199,31 @@ export async function handleMessage<T>(msg: JsMsg, deps: MessageDeps<T>): Promis
   } else {
     // A message its handler refuses is recorded like any other rejected one.
     await reject(msg, deps, result.term, []);
+  }
+}
+
+/**
+ * Runs the handler; while it fails because the bus cannot answer (a leader election, a server
+ * restart), runs it again every UNAVAILABLE_NAK_MS on this same delivery, keeping the message
+ * alive, for up to UNAVAILABLE_HOLD_MS. A nak would spend a delivery every 250 ms, and an election
+ * (5–6 s on nats-server 2.9, docs/reliability.md) would use up `max_deliver` and drop the message
+ * while nothing was wrong with it. The handler is safe to run again: a redelivery does the same.
+ */
+async function handleWhileUnavailable<T>(msg: JsMsg, deps: MessageDeps<T>, value: T): Promise<HandlerResult> {
+  const ctx = context(msg, deps.keepAliveMs ?? keepAliveInterval(undefined));
+  const giveUpAt = deps.now() + UNAVAILABLE_HOLD_MS;
+  for (;;) {
+    try {
+      return await deps.handler(value, ctx);
+    } catch (err) {
+      if (!isUnavailable(err) || deps.now() >= giveUpAt || deps.stopping?.()) throw err;
+      deps.logger.debug(
+        { stream: msg.info.stream, seq: msg.seq, ...errorFields(err) },
+        'the bus cannot answer yet, handling again',
+      );
+      msg.working();
+      await sleep(UNAVAILABLE_NAK_MS);
+    }
   }
 }
 

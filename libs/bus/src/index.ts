@@ -15,8 +15,10 @@ export {
 export {
   type AuditRecord,
   auditFieldsOf,
+  type ChainLink,
   type ChainProblem,
   type ChainVerdict,
+  chainLinkOf,
   payloadText,
   verifyChain,
 } from './audit-chain.js';

@@ -42,7 +42,7 @@ describe('ResultsProjector', () => {
   const newLog = () => new EventLog(jetstream(nc), `proj-${++counter}`);
   /** Hands messages to the projector as the consumer does: all at once, in order. */
   const deliver = (to: ResultsProjector, messages: readonly StoredMessage[]) =>
-    Promise.allSettled(messages.map((message) => to.apply(message.events, message.seq)));
+    Promise.allSettled(messages.map((message) => to.apply(message.events, message.seq, message.link)));
   const after = (messages: readonly StoredMessage[], seq: number) => messages.filter((m) => m.seq > seq);
 
   it('writes a burst of messages of one execution in two writes, equal to the fold of the log', async () => {
@@ -163,6 +163,24 @@ describe('ResultsProjector', () => {
     expect(await storedResults(kv, id)).toBeUndefined();
   });
 
+  it('never stores a fold with a hole: a record it was not given is read from the log (the hash chain shows it)', async () => {
+    const log = newLog();
+    await log.start(8);
+    await log.runToEnd();
+    const messages = await messagesOf(jsm, log.executionId);
+    // A success in the middle goes to the other results service, whose write then fails for good
+    // (its message dropped after its last delivery): this one is given every other record.
+    const middle = messages.findIndex(
+      (message, index) =>
+        index > messages.length / 3 && message.events.some((event) => event.type === 'TaskSucceeded'),
+    );
+    expect(middle).toBeGreaterThan(0);
+    const given = messages.filter((_, index) => index !== middle);
+    const settled = await deliver(projector(), given);
+    expect(settled.filter((s) => s.status === 'rejected')).toEqual([]);
+    expect(await storedResults(kv, log.executionId)).toEqual(resultsOfLog(messages, log.executionId));
+  });
+
   it('two projectors sharing the messages of one execution never store an older fold', async () => {
     const log = newLog();
     await log.start(120);
@@ -176,7 +194,7 @@ describe('ResultsProjector', () => {
       // The shared durable consumer hands each new message to one instance or the other.
       for (const message of after(await messagesOf(jsm, log.executionId), seen)) {
         const instance = instances[turn++ % 2] as ResultsProjector;
-        pending.push(instance.apply(message.events, message.seq));
+        pending.push(instance.apply(message.events, message.seq, message.link));
         seen = message.seq;
       }
       if (turn % 4 === 0) await new Promise((resolve) => setTimeout(resolve, 2));

@@ -2,8 +2,10 @@ import type { JetStreamClient, JetStreamManager } from '@nats-io/jetstream';
 import type { KV } from '@nats-io/kv';
 import {
   type BusLogger,
+  type ChainLink,
   encode,
   errorFields,
+  GENESIS,
   isWrongLastSequence,
   readEvents,
   releaseClaim,
@@ -22,6 +24,8 @@ interface Waiter {
 interface Message {
   events: readonly ExecutionEvent[];
   seq: number;
+  /** The record's place in the execution's hash chain; undefined for a record without one. */
+  link: ChainLink | undefined;
   waiter: Waiter;
 }
 
@@ -33,6 +37,11 @@ interface Lane {
   loadedSeq: number;
   /** Last sequence folded into `fold`. */
   seq: number;
+  /**
+   * Hash of the last record folded (GENESIS before the first): the next record must link to it,
+   * or this lane missed one. Undefined when that record carried no hash.
+   */
+  head: string | undefined;
   /** Highest sequence included in a successful write. */
   writtenSeq: number;
   /** Revision of the bucket entry (0: none yet): read before the log, then each write's own. */
@@ -67,7 +76,9 @@ const MAX_PACE_MS = 200;
  * that includes the message has succeeded, so a message is acked only when its events are stored:
  * after a crash, the unacked messages come again and the new instance reads each execution's log
  * in full when it first sees it. An execution not in the cache is read from its subject while its
- * later messages wait in the lane's queue, so the fold never starts half-way and never skips.
+ * later messages wait in the lane's queue, so the fold never starts half-way; and a record that
+ * does not link to the last one folded (its Orchestra-Prev header, docs/audit.md) makes the lane
+ * read the log again, so the fold never skips one that went to another instance.
  */
 export class ResultsProjector {
   private readonly lanes = new Map<string, Lane>();
@@ -87,7 +98,7 @@ export class ResultsProjector {
    * it resolves once the results including them are written, and rejects with a
    * ValidationError when the events cannot belong to a started execution.
    */
-  apply(events: readonly ExecutionEvent[], seq: number): Promise<void> {
+  apply(events: readonly ExecutionEvent[], seq: number, link?: ChainLink): Promise<void> {
     return new Promise<void>((resolve, reject) => {
       const id = events[0]?.execution_id;
       if (id === undefined)
@@ -98,7 +109,7 @@ export class ResultsProjector {
           { path: `[${stray}].execution_id`, message: `not ${id}` },
         ]);
       }
-      this.accept(id, { events, seq, waiter: { seq, resolve, reject } });
+      this.accept(id, { events, seq, link, waiter: { seq, resolve, reject } });
     });
   }
 
@@ -116,7 +127,7 @@ export class ResultsProjector {
 
   /** A lane that reads the execution's log first (its later messages wait meanwhile). */
   private open(id: string, after?: Promise<void>): Lane {
-    const lane = this.addLane(id, undefined);
+    const lane = this.addLane(id, undefined, undefined);
     void this.load(id, lane, after);
     return lane;
   }
@@ -127,14 +138,15 @@ export class ResultsProjector {
    * another instance wrote first), creating the entry conflicts and the lane reads the log.
    */
   private openAtStart(id: string): Lane {
-    return this.addLane(id, new ExecutionFold());
+    return this.addLane(id, new ExecutionFold(), GENESIS);
   }
 
-  private addLane(id: string, fold: ExecutionFold | undefined): Lane {
+  private addLane(id: string, fold: ExecutionFold | undefined, head: string | undefined): Lane {
     const lane: Lane = {
       fold,
       loadedSeq: 0,
       seq: 0,
+      head,
       writtenSeq: 0,
       revision: 0,
       claimed: undefined,
@@ -169,6 +181,7 @@ export class ResultsProjector {
       lane.fold = new ExecutionFold().apply(read.events.map((stored) => stored.event));
       lane.loadedSeq = read.lastSeq;
       lane.seq = read.lastSeq;
+      lane.head = read.head;
       lane.revision = revision;
     } catch (error) {
       this.fail(id, lane, error);
@@ -185,8 +198,16 @@ export class ResultsProjector {
       this.accept(id, message);
       return;
     }
-    const { events, seq, waiter } = message;
+    const { events, seq, link, waiter } = message;
     if (seq > lane.seq) {
+      if (link !== undefined && lane.head !== undefined && link.prev !== lane.head) {
+        // The record before this one never reached this lane: another results service was given
+        // it (they share the consumer), or it failed here and comes again later. Folding this one
+        // would leave a hole that a successful write could store, and that nothing would fill if
+        // the other message were then dropped. Read the log instead.
+        this.replace(id, lane, message);
+        return;
+      }
       try {
         laneFold.apply(events);
       } catch (error) {
@@ -195,6 +216,7 @@ export class ResultsProjector {
         return;
       }
       lane.seq = seq;
+      lane.head = link?.hash;
     } else if (seq > lane.loadedSeq) {
       // Not in the log that was read, and a later message was folded without it: it came out of
       // order, to another instance first, or again after a failure. Read the log again.

@@ -1,6 +1,6 @@
 import { Controller } from '@nestjs/common';
 import { Ctx, EventPattern, MessagePattern, Payload } from '@nestjs/microservices';
-import type { HandlerResult, JetStreamContext } from '@orchestra/bus';
+import { chainLinkOf, type HandlerResult, type JetStreamContext } from '@orchestra/bus';
 import { type EventRecord, Subjects } from '@orchestra/contracts';
 import { ResultsProjector } from './projector.js';
 import { ResultsApi } from './results.api.js';
@@ -15,7 +15,7 @@ export class ResultsController {
   @EventPattern<string>(Subjects.allEvents)
   async event(@Payload() record: EventRecord, @Ctx() ctx: JetStreamContext): Promise<HandlerResult> {
     // Acked once a write that includes it is stored; the consumer keeps it alive until then.
-    await this.projector.apply(record, ctx.message.seq);
+    await this.projector.apply(record, ctx.message.seq, chainLinkOf(ctx.message.headers));
     return { ack: true };
   }
 
