@@ -23,6 +23,14 @@ export interface NatsClusterHandle {
   healthy(timeoutMs?: number): Promise<void>;
   /** The nodes whose /healthz is not 200 now, with what it says. */
   unhealthy(): Promise<{ node: NatsClusterNode; health: string }[]>;
+  /**
+   * Waits until every node's copy of every stream holds what the stream's leader held when this
+   * was called (its last sequence), and returns the nodes still short of it after `timeoutMs`, with
+   * the streams they lag on. /healthz does not see it: on nats-server 2.9 a replica restarted after
+   * a kill -9 can stop catching up while its node reports healthy, and a consumer led from that
+   * node then delivers nothing more (docs/reliability.md).
+   */
+  lagging(timeoutMs?: number): Promise<{ node: NatsClusterNode; streams: string[] }[]>;
   stop(): Promise<void>;
 }
 
@@ -96,6 +104,35 @@ export async function startNatsCluster(
       }
       return found;
     },
+    async lagging(timeoutMs = 60_000) {
+      const states = async () =>
+        Promise.all(
+          nodes.map(async (node) =>
+            node.running ? await streamStates(node.monitorPort).catch(() => undefined) : undefined,
+          ),
+        );
+      // What each stream's leader holds now: every copy must reach it.
+      const targets = new Map<string, number>();
+      for (const [i, state] of (await states()).entries()) {
+        for (const [stream, { leader, lastSeq }] of state ?? []) {
+          if (leader === nodes[i]?.name) targets.set(stream, lastSeq);
+        }
+      }
+      const deadline = Date.now() + timeoutMs;
+      for (;;) {
+        const behind: { node: NatsClusterNode; streams: string[] }[] = [];
+        for (const [i, state] of (await states()).entries()) {
+          const node = nodes[i] as NatsClusterNode;
+          if (!node.running) continue;
+          const streams = [...targets].flatMap(([stream, target]) =>
+            (state?.get(stream)?.lastSeq ?? -1) < target ? [stream] : [],
+          );
+          if (streams.length > 0) behind.push({ node, streams });
+        }
+        if (behind.length === 0 || Date.now() > deadline) return behind;
+        await new Promise((resolve) => setTimeout(resolve, 500));
+      }
+    },
     async stop() {
       await Promise.all(nodes.map((node) => node.stop()));
     },
@@ -142,7 +179,22 @@ function clusterNode(server: NatsServerHandle, name: string): NatsClusterNode {
 }
 
 interface JszAccounts {
-  account_details?: { stream_detail?: { name: string; cluster?: { leader?: string } }[] }[];
+  account_details?: {
+    stream_detail?: { name: string; cluster?: { leader?: string }; state?: { last_seq?: number } }[];
+  }[];
+}
+
+/** A node's own copy of each stream it holds: its last sequence, and the leader it knows of. */
+async function streamStates(monitorPort: number): Promise<Map<string, { leader?: string; lastSeq: number }>> {
+  const body = await getJson<JszAccounts>(monitorPort, '/jsz?accounts=true&streams=true');
+  const states = new Map<string, { leader?: string; lastSeq: number }>();
+  for (const account of body.account_details ?? []) {
+    for (const detail of account.stream_detail ?? []) {
+      const leader = detail.cluster?.leader;
+      states.set(detail.name, { ...(leader ? { leader } : {}), lastSeq: detail.state?.last_seq ?? 0 });
+    }
+  }
+  return states;
 }
 
 /** The leader a node's `/jsz` reports for `stream` (every account's streams). */
