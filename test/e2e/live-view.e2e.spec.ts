@@ -1,7 +1,7 @@
 import { execFileSync } from 'node:child_process';
 import { join } from 'node:path';
+import { type NatsServerHandle, startNatsServer } from '@orchestra/testing';
 import { orchestra, REPO_ROOT, ServiceProcess } from '../support/cli.js';
-import { type NatsServerHandle, startNatsServer } from '../support/nats-server.js';
 import { waitFor } from '../support/wait.js';
 
 // `orchestra run --watch` in a real terminal: tmux is the pseudo-terminal (120 x 40, as a user's

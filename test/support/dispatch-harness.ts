@@ -3,7 +3,7 @@ import type { NatsConnection } from '@nats-io/transport-node';
 import { type BusLogger, connectNats, decode, publishJson, type RunningService } from '@orchestra/bus';
 import { type DispatchTask, MessageIds, Streams, Subjects, type TaskOutcome } from '@orchestra/contracts';
 import { type Plugin, pluginsFromText, startDispatcher } from '@orchestra/dispatcher';
-import type { NatsServerHandle } from './nats-server.js';
+import type { NatsServerHandle } from '@orchestra/testing';
 import { waitFor } from './wait.js';
 
 /** Every line a dispatcher logged, to check what it says (and what it must never say). */

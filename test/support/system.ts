@@ -13,7 +13,7 @@ import { type ExecutionResults, type PlanInput, Subjects } from '@orchestra/cont
 import { startDispatcher } from '@orchestra/dispatcher';
 import { startOrchestrator } from '@orchestra/orchestrator';
 import { startResults } from '@orchestra/results';
-import type { NatsServerHandle } from './nats-server.js';
+import type { NatsServerHandle } from '@orchestra/testing';
 import { waitFor } from './wait.js';
 
 const FINAL = new Set(['completed', 'partial', 'failed', 'cancelled', 'rejected']);

@@ -6,8 +6,8 @@ import { createUser } from '@nats-io/nkeys';
 import { noopLogger, signerFromKey } from '@orchestra/bus';
 import { openConsole } from '@orchestra/cli';
 import { Streams } from '@orchestra/contracts';
+import { type NatsServerHandle, startNatsServer } from '@orchestra/testing';
 import { orchestraInProcess } from '../support/cli-in-process.js';
-import { type NatsServerHandle, startNatsServer } from '../support/nats-server.js';
 import { InProcessSystem } from '../support/system.js';
 import { waitFor } from '../support/wait.js';
 

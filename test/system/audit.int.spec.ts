@@ -1,7 +1,7 @@
 import { jetstream } from '@nats-io/jetstream';
 import { createUser } from '@nats-io/nkeys';
 import { noopLogger, readAuditRecords, signerFromKey, verifierFromKey, verifyChain } from '@orchestra/bus';
-import { type NatsServerHandle, startNatsServer } from '../support/nats-server.js';
+import { type NatsServerHandle, startNatsServer } from '@orchestra/testing';
 import { InProcessSystem } from '../support/system.js';
 
 /** Every record the orchestrator appends is chained and signed: a whole run verifies. */

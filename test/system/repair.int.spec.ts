@@ -3,7 +3,7 @@ import { noopLogger, readEvents } from '@orchestra/bus';
 import { OrchestraClient } from '@orchestra/client';
 import { MessageIds, Streams } from '@orchestra/contracts';
 import { startDispatcher } from '@orchestra/dispatcher';
-import { type NatsServerHandle, startNatsServer } from '../support/nats-server.js';
+import { type NatsServerHandle, startNatsServer } from '@orchestra/testing';
 import { InProcessSystem } from '../support/system.js';
 import { deleteByMsgId as deleteStoredMessage } from '../support/tamper.js';
 import { waitFor } from '../support/wait.js';

@@ -3,7 +3,7 @@ import { type JetStreamClient, type JetStreamManager, jetstream, jetstreamManage
 import { createUser } from '@nats-io/nkeys';
 import { headers, type NatsConnection } from '@nats-io/transport-node';
 import { type ExecutionEvent, Streams, Subjects } from '@orchestra/contracts';
-import { useNatsServer } from '../../../test/support/nats-server.js';
+import { useNatsServer } from '@orchestra/testing';
 import { AuditHeaders, recordHash, signerFromKey, verifierFromKey } from './audit.js';
 import { type AuditRecord, verifyChain } from './audit-chain.js';
 import { connectNats } from './connection.js';

@@ -1,2 +1,0 @@
-// Moved to @orchestra/testing (libs/testing); this re-export keeps in-flight imports working until they move.
-export * from '@orchestra/testing';
