@@ -1,4 +1,5 @@
-// `npm run test:soak -- --minutes N [--retention 5m]`: the soak run (test/soak); it prints a table
+// `npm run test:soak -- --minutes N [--retention 5m] [--cache N]`: the soak run (test/soak), --cache
+// setting ORCHESTRA_CACHED_EXECUTIONS of the orchestrator and the results service; it prints a table
 // of every process's RSS and every store's size and writes .test-results/soak.{json,md,svg}.
 import { spawnSync } from 'node:child_process';
 import { mkdirSync } from 'node:fs';
@@ -11,6 +12,7 @@ const value = (flag) => {
 const env = { ...process.env, SOAK_MINUTES: value('--minutes') ?? '3' };
 if (value('--retention')) env.SOAK_RETENTION = value('--retention');
 if (value('--sample')) env.SOAK_SAMPLE_S = value('--sample');
+if (value('--cache')) env.SOAK_CACHE = value('--cache');
 
 mkdirSync('.test-results', { recursive: true });
 const jest = spawnSync('npx', ['jest', '--selectProjects', 'soak', '--runInBand'], { stdio: 'inherit', env });

@@ -12,17 +12,21 @@ import { rssMiB, type SoakSample, soakSvg, soakTable } from './sample.js';
  * the fault suite's plans, and every minute a plan too large for one message (its events and
  * results go through the object store) — against nats-server and the three services as separate
  * processes, with a short retention (SOAK_RETENTION, default 5m) so that it applies within the
- * run. Every SOAK_SAMPLE_S seconds it samples the RSS of every process and the size of every
+ * run, and the orchestrator's and results service's caches of SOAK_CACHE executions (default
+ * theirs, 10,000; ORCHESTRA_CACHED_EXECUTIONS) so that they fill within it. Every SOAK_SAMPLE_S seconds it samples the RSS of every process and the size of every
  * stream and bucket; the table and an SVG go to .test-results/. Memory must be flat once the
  * retention applies: the last third's RSS stays within 25 % of the middle third's, and the stores
  * stop growing.
  */
 const minutes = Number(process.env.SOAK_MINUTES ?? 3);
 const retention = process.env.SOAK_RETENTION ?? '5m';
+const cache = process.env.SOAK_CACHE;
 const sampleEveryMs = Number(process.env.SOAK_SAMPLE_S ?? 30) * 1000;
 const WIDE_TASKS = 3_000;
 
-describe(`soak (${minutes} min, retention ${retention})`, () => {
+const described = `${minutes} min, retention ${retention}${cache ? `, caches of ${cache} executions` : ''}`;
+
+describe(`soak (${described})`, () => {
   let server: NatsServerHandle;
   const services: Record<string, ServiceProcess> = {};
 
@@ -38,6 +42,7 @@ describe(`soak (${minutes} min, retention ${retention})`, () => {
       ORCHESTRA_RESULTS_MAX_AGE: retention,
       ORCHESTRA_PAYLOADS_MAX_AGE: retention,
       ORCHESTRA_DEAD_LETTERS_MAX_AGE: retention,
+      ...(cache ? { ORCHESTRA_CACHED_EXECUTIONS: cache } : {}),
     };
     for (const role of ['orchestrator', 'dispatcher', 'results']) {
       services[role] = await ServiceProcess.start(role, server.url, env);
@@ -82,7 +87,7 @@ describe(`soak (${minutes} min, retention ${retention})`, () => {
     writeFileSync('.test-results/soak.json', JSON.stringify(samples, null, 2));
     writeFileSync('.test-results/soak.svg', soakSvg(samples));
     writeFileSync('.test-results/soak.md', `${soakTable(samples)}\n`);
-    console.log(`soak, ${minutes} min, retention ${retention}\n${soakTable(samples)}`);
+    console.log(`soak, ${described}\n${soakTable(samples)}`);
 
     // Flat once retention applies: compare the last third with the middle third.
     const third = Math.floor(samples.length / 3);

@@ -1,4 +1,5 @@
 import {
+  CACHE_ENVIRONMENT,
   CLAIM_ENVIRONMENT,
   LOCAL_SERVER_ENVIRONMENT,
   NATS_ENVIRONMENT,
@@ -67,9 +68,9 @@ const SERVICE_PROCESS = {
 
 /** One schema per service: what a process running it reads. */
 export const SERVICE_ENVIRONMENTS = {
-  orchestrator: { ...SERVICE_PROCESS, ...ORCHESTRATOR_ENVIRONMENT },
+  orchestrator: { ...SERVICE_PROCESS, ...ORCHESTRATOR_ENVIRONMENT, ...CACHE_ENVIRONMENT },
   dispatcher: { ...SERVICE_PROCESS, ...DISPATCHER_ENVIRONMENT },
-  results: SERVICE_PROCESS,
+  results: { ...SERVICE_PROCESS, ...CACHE_ENVIRONMENT },
 } satisfies Record<ServiceName, EnvSpec>;
 
 /** Who reads what, in the README's order. */

@@ -1,6 +1,7 @@
 import type { NatsConnection } from '@nats-io/transport-node';
 import {
   type BusLogger,
+  cachedExecutionsFromEnv,
   closeConnection,
   connectNats,
   isPortFree,
@@ -78,6 +79,7 @@ export async function startStack(options: StackOptions): Promise<Stack> {
   const orchestrator = options.services.includes('orchestrator')
     ? withSigningKey(orchestratorSettings(env), cwd, options.logger)
     : {};
+  const cachedExecutions = cachedExecutionsFromEnv(env);
   const instance = readEnvironment(DISPATCHER_ENVIRONMENT, env).ORCHESTRA_INSTANCE;
   const dispatcher = { ...options.plugins, ...(instance ? { instance } : {}) };
   const healthSettings = healthServerSettings(env);
@@ -140,7 +142,12 @@ export async function startStack(options: StackOptions): Promise<Stack> {
       const start = { orchestrator: startOrchestrator, dispatcher: startDispatcher, results: startResults }[
         name
       ];
-      const extra = name === 'orchestrator' ? orchestrator : name === 'dispatcher' ? dispatcher : {};
+      const extra =
+        name === 'orchestrator'
+          ? { ...orchestrator, cachedExecutions }
+          : name === 'dispatcher'
+            ? dispatcher
+            : { cachedExecutions };
       running.push(await start({ connection, logger: options.logger, provision: false, ...extra }));
     }
   } catch (error) {

@@ -22,6 +22,7 @@ export {
   payloadText,
   verifyChain,
 } from './audit-chain.js';
+export { CACHE_ENVIRONMENT, cachedExecutionsFromEnv, DEFAULT_CACHED_EXECUTIONS } from './cache-size.js';
 export {
   CLAIM_ENVIRONMENT,
   ClaimMissingError,

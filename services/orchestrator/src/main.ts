@@ -24,6 +24,8 @@ export interface OrchestratorOptions {
   /** Ack wait of the orchestrator's consumers: how long a crashed replica's inputs wait. Default 3 s. */
   ackWaitMs?: number;
   provision?: boolean;
+  /** Executions whose fold stays in memory (ORCHESTRA_CACHED_EXECUTIONS). Default 10,000. */
+  cachedExecutions?: number;
   /** ORCHESTRA_SIGNING_KEY: an nkey seed or PEM Ed25519 key that signs each record (docs/audit.md). */
   signingKey?: string | undefined;
 }
@@ -70,6 +72,7 @@ export async function startOrchestrator(options: OrchestratorOptions): Promise<R
       clock: options.clock ?? systemClock,
       logger: options.logger,
       signer: options.signingKey ? signerFromKey(options.signingKey) : undefined,
+      ...(options.cachedExecutions === undefined ? {} : { cachedExecutions: options.cachedExecutions }),
     }),
     { strategy: server, logger: false },
   );

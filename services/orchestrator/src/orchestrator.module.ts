@@ -30,6 +30,8 @@ export interface OrchestratorModuleOptions {
   logger: BusLogger;
   /** Signs the head of every record appended (docs/audit.md); unsigned records without it. */
   signer?: RecordSigner | undefined;
+  /** Executions whose fold the store keeps in memory (ORCHESTRA_CACHED_EXECUTIONS). */
+  cachedExecutions?: number;
 }
 
 @Module({})
@@ -55,6 +57,7 @@ export class OrchestratorModule {
           useFactory: (nc: NatsConnection, js: JetStreamClient, jsm: JetStreamManager, logger: BusLogger) =>
             new ExecutionStore(js, jsm, logger, {
               maxRecordBytes: maxRecordBytes(nc),
+              ...(options.cachedExecutions === undefined ? {} : { capacity: options.cachedExecutions }),
               ...(options.signer ? { signer: options.signer } : {}),
             }),
           inject: [NATS_CONNECTION, JETSTREAM, JETSTREAM_MANAGER, LOGGER],

@@ -34,6 +34,8 @@ export interface ResultsOptions {
   provision?: boolean;
   /** How long a delivered event may stay unacked before it is redelivered. Default 30 s. */
   ackWaitMs?: number;
+  /** Executions whose fold stays in memory (ORCHESTRA_CACHED_EXECUTIONS). Default 10,000. */
+  cachedExecutions?: number;
 }
 
 @Module({})
@@ -62,6 +64,7 @@ export async function startResults(options: ResultsOptions): Promise<RunningServ
     kv,
     options.logger,
     resultsValueLimit(options.connection),
+    options.cachedExecutions,
   );
   const server = new JetStreamServer({
     connection: options.connection,
