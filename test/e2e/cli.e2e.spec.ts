@@ -5,22 +5,23 @@ import { type NatsServerHandle, startNatsServer } from '@orchestra/testing';
 import { orchestra, ServiceProcess } from '../support/cli.js';
 import { waitFor } from '../support/wait.js';
 
+/** One nats-server and one `orchestra up` for every test of this file (their execution ids differ). */
+let server: NatsServerHandle;
+let services: ServiceProcess;
+let env: Record<string, string>;
+
+beforeAll(async () => {
+  server = await startNatsServer();
+  services = await ServiceProcess.start('orchestrator,dispatcher,results', server.url);
+  env = { NATS_URL: server.url };
+});
+afterAll(async () => {
+  await services?.stop();
+  await server?.stop();
+});
+
 /** The README's user journey, through the CLI as a child process against `orchestra up`. */
 describe('the orchestra CLI against orchestra up', () => {
-  let server: NatsServerHandle;
-  let services: ServiceProcess;
-  let env: Record<string, string>;
-
-  beforeAll(async () => {
-    server = await startNatsServer();
-    services = await ServiceProcess.start('orchestrator,dispatcher,results', server.url);
-    env = { NATS_URL: server.url };
-  });
-  afterAll(async () => {
-    await services?.stop();
-    await server?.stop();
-  });
-
   it('runs the seed due-diligence example with live progress and ends with execution_results', async () => {
     const run = await orchestra(['run', 'examples/due-diligence.yaml', '--watch', '--id', 'dd-1'], env);
     expect(run.code).toBe(0);
@@ -162,20 +163,6 @@ describe('the orchestra CLI against orchestra up', () => {
 
 /** `run --watch` when stdout is not a terminal (a pipe, a file, CI): plain lines, then the results. */
 describe('orchestra run --watch into a pipe', () => {
-  let server: NatsServerHandle;
-  let services: ServiceProcess;
-  let env: Record<string, string>;
-
-  beforeAll(async () => {
-    server = await startNatsServer();
-    services = await ServiceProcess.start('orchestrator,dispatcher,results', server.url);
-    env = { NATS_URL: server.url };
-  });
-  afterAll(async () => {
-    await services?.stop();
-    await server?.stop();
-  });
-
   it('prints one line per transition, each attempt with its kind and plugin, then exactly what results prints', async () => {
     const run = await orchestra(
       ['run', 'examples/retry-and-fallback.yaml', '--watch', '--id', 'plain-1'],
