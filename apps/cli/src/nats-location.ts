@@ -1,8 +1,6 @@
 import { DEFAULT_NATS_URL } from '@orchestra/bus';
 import { isRunning, readUpRecord, UP_FILE } from './up-record.js';
 
-export { STATE_DIR, UP_FILE } from './up-record.js';
-
 export interface NatsLocation {
   url: string;
   /** Where the address came from, said in errors so that no fallback is silent. */

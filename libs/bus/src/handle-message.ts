@@ -204,8 +204,8 @@ export async function handleMessage<T>(msg: JsMsg, deps: MessageDeps<T>): Promis
 
 /**
  * Runs the handler; while it fails because the bus cannot answer (a leader election, a server
- * restart), runs it again every UNAVAILABLE_NAK_MS on this same delivery, keeping the message
- * alive, for up to UNAVAILABLE_HOLD_MS. A nak would spend a delivery every 250 ms, and an election
+ * restart), runs it again every UNAVAILABLE_NAK_MS on this same delivery (the consumer keeps the
+ * message alive), for up to UNAVAILABLE_HOLD_MS. A nak would spend a delivery every 250 ms, and an election
  * (5–6 s on nats-server 2.9, docs/reliability.md) would use up `max_deliver` and drop the message
  * while nothing was wrong with it. The handler is safe to run again: a redelivery does the same.
  */
@@ -221,7 +221,7 @@ async function handleWhileUnavailable<T>(msg: JsMsg, deps: MessageDeps<T>, value
         { stream: msg.info.stream, seq: msg.seq, ...errorFields(err) },
         'the bus cannot answer yet, handling again',
       );
-      msg.working();
+      // The consumer keeps the message alive meanwhile (runConsumer's one keep-alive interval).
       await sleep(UNAVAILABLE_NAK_MS);
     }
   }

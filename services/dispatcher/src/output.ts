@@ -28,7 +28,9 @@ export function checkedOutput(output: unknown): JsonValue {
   }
   // A plain JSON value (the usual case) is kept as is; anything else (a Date, a class instance,
   // undefined inside) becomes what its JSON text says, as the outcome will carry it.
-  const value: unknown = isJsonValue(output ?? null, LIMITS.jsonDepth) ? (output ?? null) : JSON.parse(text);
+  // isJsonValue bounds the depth as depthExceeding does, so only the re-parsed value needs the walk.
+  if (isJsonValue(output ?? null, LIMITS.jsonDepth)) return (output ?? null) as JsonValue;
+  const value: unknown = JSON.parse(text);
   const deep = depthExceeding(value, LIMITS.jsonDepth, 'output');
   if (deep) {
     throw new PluginError(
