@@ -1,4 +1,4 @@
-// `npm run test:soak -- --minutes N [--retention 5m] [--cache N]`: the soak run (test/soak), --cache
+// `npm run test:soak -- --minutes N [--retention 5m] [--sample S] [--cache N]`: the soak run (test/soak), --cache
 // setting ORCHESTRA_CACHED_EXECUTIONS of the orchestrator and the results service; it prints a table
 // of every process's RSS and every store's size and writes .test-results/soak.{json,md,svg}.
 import { spawnSync } from 'node:child_process';

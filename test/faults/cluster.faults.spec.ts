@@ -35,7 +35,7 @@ const REPLICAS_PER_ROLE = 2;
 interface Recovery {
   /** From the kill to the first answer of the events stream (a live leader). */
   electionMs: number;
-  /** From the new leader to the first event stored after the kill. */
+  /** From the new leader's first answer to the first answer with a record stored after it. */
   progressMs: number;
 }
 
@@ -86,10 +86,9 @@ describe(`cluster fault suite (${long ? 'long' : 'short'}, seed ${settings.seed}
       const leader = await currentLeader();
       const node = pick(fault, leader, random);
       const killedAt = Date.now();
-      const seqAtKill = sampler.lastSeq();
       await node.kill();
       nodeKills++;
-      const measuring = node.name === leader ? measureRecovery(sampler, killedAt, seqAtKill) : undefined;
+      const measuring = node.name === leader ? measureRecovery(sampler, killedAt) : undefined;
       if (measuring) leaderKills++;
       await sleep(random() * settings.downMs);
       await node.restart();
@@ -127,7 +126,6 @@ describe(`cluster fault suite (${long ? 'long' : 'short'}, seed ${settings.seed}
     );
     expect(failuresOf(verdicts)).toEqual([]);
     expect(load.accepted.size).toBeGreaterThanOrEqual(settings.executions);
-    expect(leaderKills * 3).toBeGreaterThanOrEqual(nodeKills);
     // Executions move again within 2 s of the new leader (the issue measured up to 29 s).
     expect(percentile(after, 99)).toBeLessThan(2_000);
   });
@@ -146,32 +144,27 @@ describe(`cluster fault suite (${long ? 'long' : 'short'}, seed ${settings.seed}
   }
 
   /**
-   * The new leader's election and the first event stored after the kill, as a client sees them:
-   * the first stream info answered after the kill (only a live leader answers it; the killed node
-   * may win again once restarted), then the first with a later last sequence.
+   * The new leader's election and the first record stored after it, as a client sees them: the
+   * first stream info answered after the kill (only a live leader answers it; the killed node may
+   * win again once restarted), then the first answer with a later last sequence than that one.
    */
-  async function measureRecovery(
-    sampler: NonNullable<typeof progress>,
-    killedAt: number,
-    seqAtKill: number,
-  ): Promise<Recovery> {
-    const electedAt = await sampler.answeredSince(killedAt, 0);
-    const progressedAt = await sampler.answeredSince(killedAt, seqAtKill);
-    return { electionMs: electedAt - killedAt, progressMs: Math.max(0, progressedAt - electedAt) };
+  async function measureRecovery(sampler: NonNullable<typeof progress>, killedAt: number): Promise<Recovery> {
+    const elected = await sampler.answeredSince(killedAt, 0);
+    const progressed = await sampler.answeredSince(elected.askedAt, elected.seq);
+    return { electionMs: elected.at - killedAt, progressMs: progressed.at - elected.at };
   }
 
   /** Asks the events stream for its last sequence every 100 ms, keeping when each answer was asked for. */
   async function sampleProgress(client: OrchestraClient) {
     const jsm = await jetstreamManager(client.nc, { timeout: 500 });
     const samples: { askedAt: number; at: number; seq: number }[] = [];
-    let last = 0;
     let running = true;
     void (async () => {
       while (running) {
         const askedAt = Date.now();
         try {
-          last = (await jsm.streams.info(Streams.events)).state.last_seq;
-          samples.push({ askedAt, at: Date.now(), seq: last });
+          const seq = (await jsm.streams.info(Streams.events)).state.last_seq;
+          samples.push({ askedAt, at: Date.now(), seq });
           if (samples.length > 10_000) samples.splice(0, 5_000);
         } catch {
           // no leader yet: that is what is being measured
@@ -180,12 +173,11 @@ describe(`cluster fault suite (${long ? 'long' : 'short'}, seed ${settings.seed}
       }
     })();
     return {
-      lastSeq: () => last,
-      /** When the first answer asked for after `after` with a last sequence above `seq` came. */
-      async answeredSince(after: number, seq: number): Promise<number> {
+      /** The first answer asked for after `after` with a last sequence above `seq`. */
+      async answeredSince(after: number, seq: number): Promise<{ askedAt: number; at: number; seq: number }> {
         for (;;) {
           const found = samples.find((sample) => sample.askedAt > after && sample.seq > seq);
-          if (found) return found.at;
+          if (found) return found;
           if (Date.now() - after > 180_000)
             throw new Error('the events stream did not answer within 180 s of a leader kill');
           await sleep(50);

@@ -49,7 +49,7 @@ export async function startNatsCluster(
   const clusterPorts = await Promise.all(names.map(() => freePort()));
   const routes = clusterPorts.map((port) => `nats://127.0.0.1:${port}`);
   // All at once: a clustered server is ready only once its peers elect a meta leader.
-  const servers = await Promise.all(
+  const started = await Promise.allSettled(
     names.map((name, i) =>
       startNatsServer({
         args: [
@@ -67,6 +67,13 @@ export async function startNatsCluster(
       }),
     ),
   );
+  const servers = started.flatMap((result) => (result.status === 'fulfilled' ? [result.value] : []));
+  const failed = started.find((result) => result.status === 'rejected');
+  if (failed) {
+    // Nothing is handed back to stop them: stop the nodes that did start before failing.
+    await Promise.all(servers.map((server) => server.stop()));
+    throw failed.reason;
+  }
   const nodes = servers.map((server, i) => clusterNode(server, names[i] as string));
   const handle: NatsClusterHandle = {
     nodes,
@@ -137,7 +144,12 @@ export async function startNatsCluster(
       await Promise.all(nodes.map((node) => node.stop()));
     },
   };
-  await handle.healthy();
+  try {
+    await handle.healthy();
+  } catch (error) {
+    await handle.stop();
+    throw error;
+  }
   return handle;
 }
 
