@@ -40,9 +40,8 @@ export class StoreInUseError extends Error {
 export async function startEmbeddedServer(cwd: string, logger: BusLogger): Promise<EmbeddedServer> {
   const binary = findNatsServer();
   const storeDir = resolve(cwd, STATE_DIR, 'nats');
-  const store = join(STATE_DIR, 'nats');
   mkdirSync(storeDir, { recursive: true });
-  const claim = claimStore(cwd, store);
+  const claim = claimStore(cwd, join(STATE_DIR, 'nats'));
   if (!claim.ok) throw new StoreInUseError(cwd, claim.running.pid, claim.running.url);
   try {
     if (claim.orphan) {
@@ -52,48 +51,68 @@ export async function startEmbeddedServer(cwd: string, logger: BusLogger): Promi
         'stopped the nats-server a previous orchestra up left on this store',
       );
     }
-    const port = (await isPortFree(4222)) ? 4222 : await freePort();
-    const child: ChildProcess = spawn(
-      binary,
-      ['-js', '-a', '127.0.0.1', '-p', String(port), '-sd', storeDir],
-      {
-        stdio: ['ignore', 'ignore', 'pipe'],
-        detached: true,
-      },
-    );
-    // If this process ends without stopping it (an uncaught error), the server must not outlive it.
-    const onExit = () => child.kill('SIGTERM');
-    process.once('exit', onExit);
-    let output = '';
-    child.stderr?.on('data', (chunk: Buffer) => {
-      output = (output + chunk.toString()).slice(-4000);
-    });
-    const url = `nats://127.0.0.1:${port}`;
-    const pid = child.pid ?? -1;
-    const stop = async (graceMs = 5_000) => {
-      process.removeListener('exit', onExit);
-      if (child.exitCode === null && child.signalCode === null) {
-        const exited = new Promise((done) => child.once('exit', done));
-        child.kill('SIGTERM');
-        const timer = setTimeout(() => child.kill('SIGKILL'), graceMs);
-        await exited;
-        clearTimeout(timer);
+    // A free port can be taken between the probe and nats-server's bind (another process, or an
+    // outgoing connection given it as its local port): then it exits at once, and another is tried.
+    for (let attempt = 1; ; attempt++) {
+      const port = attempt === 1 && (await isPortFree(4222)) ? 4222 : await freePort();
+      const started = await launch(binary, port, storeDir, cwd);
+      if ('server' in started) {
+        const { url, pid } = started.server;
+        updateUpRecord(cwd, { url, nats_pid: pid, nats_start: processStart(pid) });
+        logger.info({ url, store: storeDir, pid }, 'embedded nats-server started');
+        return started.server;
       }
-      releaseStore(cwd);
-    };
-    try {
-      await waitForPort(port, child, () => output);
-    } catch (error) {
-      await stop(1_000);
-      throw error;
+      if (attempt >= 3 || !/address already in use/.test(started.error.message)) throw started.error;
+      logger.warn({ port }, 'the port was taken before nats-server could listen on it, trying another');
     }
-    updateUpRecord(cwd, { url, nats_pid: pid, nats_start: processStart(pid) });
-    logger.info({ url, store: storeDir, pid }, 'embedded nats-server started');
-    return { url, pid, store, stop };
   } catch (error) {
     releaseStore(cwd);
     throw error;
   }
+}
+
+/** Starts nats-server on `port` and waits until it listens; on failure it is stopped and the error returned. */
+async function launch(
+  binary: string,
+  port: number,
+  storeDir: string,
+  cwd: string,
+): Promise<{ server: EmbeddedServer } | { error: Error }> {
+  const store = join(STATE_DIR, 'nats');
+  const child: ChildProcess = spawn(binary, ['-js', '-a', '127.0.0.1', '-p', String(port), '-sd', storeDir], {
+    stdio: ['ignore', 'ignore', 'pipe'],
+    detached: true,
+  });
+  // If this process ends without stopping it (an uncaught error), the server must not outlive it.
+  const onExit = () => child.kill('SIGTERM');
+  process.once('exit', onExit);
+  let output = '';
+  child.stderr?.on('data', (chunk: Buffer) => {
+    output = (output + chunk.toString()).slice(-4000);
+  });
+  const url = `nats://127.0.0.1:${port}`;
+  const pid = child.pid ?? -1;
+  const halt = async (graceMs: number) => {
+    process.removeListener('exit', onExit);
+    if (child.exitCode === null && child.signalCode === null) {
+      const exited = new Promise((done) => child.once('exit', done));
+      child.kill('SIGTERM');
+      const timer = setTimeout(() => child.kill('SIGKILL'), graceMs);
+      await exited;
+      clearTimeout(timer);
+    }
+  };
+  const stop = async (graceMs = 5_000) => {
+    await halt(graceMs);
+    releaseStore(cwd);
+  };
+  try {
+    await waitForPort(port, child, () => output);
+  } catch (error) {
+    await halt(1_000);
+    return { error: error instanceof Error ? error : new Error(String(error)) };
+  }
+  return { server: { url, pid, store, stop } };
 }
 
 /** Stops a process we recorded (pid and start time): SIGTERM, SIGKILL after `graceMs`. */
